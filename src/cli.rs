@@ -1,0 +1,84 @@
+//! The command line, as clap derive types. Doc comments are the `--help` text; nothing here
+//! outlives [`crate::settings`], which turns it into resolved settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Audit exported mailing lists under the GDPR (AVG) and prune them.
+///
+/// listaudit reads the subscriber CSVs your mailing service exports, decides for every contact
+/// whether you may keep mailing them, and writes the lists you act on. It is not legal advice.
+#[derive(Debug, Parser)]
+#[command(name = "listaudit", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest, decide, and write every output and the report.
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditArgs),
+}
+
+const AUDIT_EXAMPLES: &str = "\
+Examples:
+  listaudit audit export.csv --out out
+  listaudit audit mailchimp-export/ --activity activity.csv --out out --as-of 2026-12-01
+  listaudit audit leden.csv --map email=Mailadres --out out --dry-run
+
+Exit codes: 0 done, 1 input or data error (nothing written), 2 usage error,
+3 findings with --fail-on-findings.";
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Subscriber exports: CSV files, or directories of CSV files (read in path order).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// The folder to write the outputs to; created when missing.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The reference date (YYYY-MM-DD); default today, UTC.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+
+    /// Separate engagement exports (e-mail and date columns), joined by e-mail address.
+    #[arg(long, value_name = "FILE")]
+    pub activity: Vec<PathBuf>,
+
+    /// Use COLUMN for FIELD, overriding detection (e.g. --map email=Mailadres).
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub maps: Vec<String>,
+
+    /// Read every input as this service's export instead of detecting it.
+    #[arg(long, value_name = "SERVICE")]
+    pub format: Option<String>,
+
+    /// Replace the outputs of an earlier run in --out.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Decide and write only report.json, no lists.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write the CSV files for Excel: a BOM and `;` as the delimiter.
+    #[arg(long)]
+    pub excel: bool,
+
+    /// Print nothing on stderr but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+
+    /// Print a machine summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Exit with 3 when any contact is not `keep`.
+    #[arg(long)]
+    pub fail_on_findings: bool,
+}

@@ -1,0 +1,3 @@
+//! One module per subcommand, each with a `run` that returns an exit status.
+
+pub mod audit;

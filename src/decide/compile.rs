@@ -1,0 +1,134 @@
+//! Compiles the rule tables of [`super::rules`] to polars expressions.
+
+use polars::prelude::*;
+
+use super::rules::{Cond, Days, Derived, Pattern, Row, Switch};
+use crate::normalize::date::start_of_day_millis;
+use crate::normalize::email;
+use crate::policy::{InactivityWithoutData, NoProof, Policy, whole_words};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// What a condition is compiled against: the policy and the start of the `--as-of` day.
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    /// Milliseconds since the epoch at 00:00 UTC of the as-of day.
+    pub as_of: i64,
+}
+
+impl Context<'_> {
+    fn days(&self, days: Days) -> i64 {
+        let p = self.policy;
+        let n = match days {
+            Days::Inactive => i64::from(p.inactive_days),
+            Days::Reengage => i64::from(p.inactive_days) - i64::from(p.reengage_days),
+            Days::PendingMax => i64::from(p.pending_max_days),
+        };
+        self.as_of - n * MS_PER_DAY
+    }
+
+    fn pattern(&self, pattern: Pattern) -> String {
+        let p = self.policy;
+        match pattern {
+            Pattern::BoughtSource => whole_words(&p.bought_sources),
+            Pattern::ImportSource => whole_words(&p.import_sources),
+            Pattern::PurchaseSource => whole_words(&p.purchase_sources),
+            Pattern::Placeholder => r"(?i)^\s*(?:unknown|-|n/a|none)\s*$".to_string(),
+            Pattern::ValidEmail => email::VALID_EMAIL.to_string(),
+            Pattern::DeletionRequest => {
+                format!("{}$", regex_escape(email::DELETION_REQUEST_DOMAIN))
+            }
+        }
+    }
+
+    fn switch(&self, switch: Switch) -> bool {
+        let p = self.policy;
+        match switch {
+            Switch::SoftOptIn => p.soft_opt_in,
+            Switch::RequireDoubleOptIn => p.require_double_opt_in,
+            Switch::NoProofDeletes => p.no_proof == NoProof::Delete,
+            Switch::InactivityFromConsentDate => {
+                p.inactivity_without_data == InactivityWithoutData::ConsentDate
+            }
+        }
+    }
+
+    fn gdpr_cutoff(&self) -> i64 {
+        use chrono::Datelike;
+        let d = self.policy.gdpr_cutoff;
+        start_of_day_millis(d.year(), d.month(), d.day())
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    regex::escape(text)
+}
+
+/// A condition as a Boolean expression that is never null.
+pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
+    let never_null = |e: Expr| e.fill_null(lit(false));
+    Ok(match cond {
+        Cond::True(c) => never_null(col(*c)),
+        Cond::False(c) => never_null(col(*c).eq(lit(false))),
+        Cond::Present(c) => col(*c).is_not_null(),
+        Cond::OneOf(c, values) => never_null(col(*c).is_in(
+            lit(Series::new("values".into(), values.to_vec())).implode(false),
+            false,
+        )),
+        Cond::Is(c, v) => never_null(col(*c).eq(lit(*v))),
+        Cond::Matches(c, p) => never_null(col(*c).str().contains(lit(cx.pattern(*p)), true)),
+        Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
+        Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),
+        Cond::BeforeGdpr(c) => never_null(col(*c).lt(lit(cx.gdpr_cutoff()))),
+        Cond::Policy(s) => lit(cx.switch(*s)),
+        Cond::Has(r) => never_null(col(r.column())),
+        Cond::SharedByMany { flag, by } => {
+            let sharing = col(*flag)
+                .fill_null(lit(false))
+                .cast(DataType::UInt32)
+                .sum()
+                .over([col(*by)])?;
+            never_null(col(*flag).and(sharing.gt_eq(lit(cx.policy.import_artifact_min))))
+        }
+        Cond::Not(c) => expr(c, cx)?.not(),
+        Cond::All(cs) => cs
+            .iter()
+            .map(|c| expr(c, cx))
+            .collect::<PolarsResult<Vec<_>>>()?
+            .into_iter()
+            .reduce(Expr::and)
+            .unwrap_or(lit(true)),
+        Cond::Any(cs) => cs
+            .iter()
+            .map(|c| expr(c, cx))
+            .collect::<PolarsResult<Vec<_>>>()?
+            .into_iter()
+            .reduce(Expr::or)
+            .unwrap_or(lit(false)),
+    })
+}
+
+/// Adds derived columns in table order (later ones may read earlier ones).
+pub fn with_derived(
+    frame: LazyFrame,
+    table: &[Derived],
+    cx: &Context<'_>,
+) -> PolarsResult<LazyFrame> {
+    table.iter().try_fold(frame, |frame, d| {
+        Ok(frame.with_column(expr(&d.when, cx)?.alias(d.name)))
+    })
+}
+
+/// A first-match table as one expression yielding the matching row's name, else `default`.
+pub fn first_match<T>(
+    table: &[Row<T>],
+    name: impl Fn(&T) -> &'static str,
+    default: Expr,
+    cx: &Context<'_>,
+) -> PolarsResult<Expr> {
+    table.iter().rev().try_fold(default, |otherwise, row| {
+        Ok(when(expr(&row.when, cx)?)
+            .then(lit(name(&row.value)))
+            .otherwise(otherwise))
+    })
+}

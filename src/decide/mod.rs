@@ -1,0 +1,319 @@
+//! Decide (SPEC §2.4 and §3): merge the rows of one person into one contact, judge the evidence
+//! of consent, collect every reason that applies and pick the outcome — all as polars
+//! expressions over the whole frame, compiled from the tables in [`rules`].
+
+pub mod compile;
+pub mod rules;
+
+use polars::lazy::dsl::max_horizontal;
+use polars::prelude::*;
+
+use crate::fields::{Field, Status};
+use crate::normalize::activity_col;
+pub use crate::normalize::col::{
+    CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_REF,
+    STATUS_UNKNOWN_VALUE,
+};
+use crate::policy::Policy;
+use compile::{Context, expr, first_match, with_derived};
+use rules::{Evidence, Outcome, Reason, Row};
+
+/// Column names the rules and the outputs read, beyond the canonical fields.
+pub mod col {
+    pub use crate::normalize::col::*;
+    pub const HAS_IP: &str = "has_ip";
+    pub const DOI_CONFIRMED: &str = "doi_confirmed";
+    pub const BOUGHT_SOURCE: &str = "bought_source";
+    pub const IMPORT_SOURCE: &str = "import_source";
+    pub const PURCHASE_SOURCE: &str = "purchase_source";
+    pub const MEANINGFUL_SOURCE: &str = "meaningful_source";
+    pub const EVIDENCE: &str = "evidence";
+    pub const EVIDENCE_RANK: &str = "evidence_rank";
+    pub const CONSENT_SCORE: &str = "consent_score";
+    pub const CONSENT_SECOND: &str = "consent_second";
+    pub const ARTIFACT_CANDIDATE: &str = "artifact_candidate";
+    pub const IMPORT_ARTIFACT: &str = "import_artifact";
+    pub const INACTIVITY_ASSESSABLE: &str = "inactivity_assessable";
+    pub const ENGAGEMENT_DATA: &str = "engagement_data";
+    pub const CUSTOMER: &str = "customer";
+    pub const PENDING_SINCE: &str = "pending_since";
+    pub const LAST_ACTIVITY: &str = "last_activity";
+    pub const ACTIVITY_REF: &str = "activity_ref";
+    pub const WITHDRAWN_AT: &str = "withdrawn_at";
+    pub const SOURCES: &str = "sources";
+    pub const ROWS: &str = "rows";
+    pub const OUTCOME: &str = "outcome";
+    pub const REASONS: &str = "reasons";
+    pub const SUPPRESS: &str = "suppress";
+    pub const STATUS_RANK: &str = "status_rank";
+    pub const EVENT_AT: &str = "event_at";
+    pub const RESIGNED_AT: &str = "resigned_at";
+    pub const RESTRICTIVE: &str = "restrictive";
+    pub const ROW_ACTIVITY: &str = "row_activity";
+}
+
+/// Offsets that fold evidence and consent date into one comparable number (SPEC §2.4: the
+/// strongest evidence, the latest among equals). Any year 0–9999 fits below `EVIDENCE_STEP`.
+const EVIDENCE_STEP: i64 = 1_000_000_000_000_000;
+const DATE_OFFSET: i64 = 100_000_000_000_000;
+
+fn str_null() -> Expr {
+    lit(NULL).cast(DataType::String)
+}
+
+fn int_null() -> Expr {
+    lit(NULL).cast(DataType::Int64)
+}
+
+fn status_rank() -> Expr {
+    // Unsubscribed outranks complained only so that the merged status is stable; both withdraw.
+    Status::ALL
+        .into_iter()
+        .rev()
+        .fold(lit(NULL).cast(DataType::Int32), |otherwise, status| {
+            let rank = status.restrictiveness() * 2 + i32::from(status == Status::Unsubscribed);
+            when(col(Field::Status.name()).eq(lit(status.name())))
+                .then(lit(rank))
+                .otherwise(otherwise)
+        })
+}
+
+fn status_from_rank(rank: Expr) -> Expr {
+    Status::ALL
+        .into_iter()
+        .rev()
+        .fold(str_null(), |otherwise, status| {
+            let r = status.restrictiveness() * 2 + i32::from(status == Status::Unsubscribed);
+            when(rank.clone().eq(lit(r)))
+                .then(lit(status.name()))
+                .otherwise(otherwise)
+        })
+}
+
+/// Rows with their per-row facts and evidence (SPEC §3.1).
+fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
+    let rows = with_derived(rows, &rules::row_facts(), cx)?;
+    let evidence = first_match(
+        &rules::evidence_table(),
+        |e| e.name(),
+        lit(Evidence::None.name()),
+        cx,
+    )?;
+    Ok(rows.with_column(evidence.alias(col::EVIDENCE)))
+}
+
+fn evidence_rank(evidence: Expr) -> Expr {
+    Evidence::ALL.into_iter().fold(lit(0i64), |otherwise, e| {
+        when(evidence.clone().eq(lit(e.name())))
+            .then(lit(i64::from(e.rank())))
+            .otherwise(otherwise)
+    })
+}
+
+/// Merges the rows of one e-mail key into one contact (SPEC §2.4), in first-occurrence order.
+fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
+    let status = || col(Field::Status.name());
+    let withdrawn = lit(Series::new("w".into(), ["unsubscribed", "complained"])).implode(false);
+    let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.name()));
+    let mut engagement: Vec<Expr> = Vec::new();
+    if policy.opens_count {
+        engagement.push(col(Field::LastOpenAt.name()));
+    }
+    engagement.extend([
+        col(Field::LastClickAt.name()),
+        col(Field::LastActiveAt.name()),
+        col(Field::LastOrderAt.name()),
+        // A consent with full evidence is the person's own act (SPEC §3.2).
+        when(is_full.clone())
+            .then(col(CONSENT_AT))
+            .otherwise(int_null()),
+    ]);
+    let prepared = rows.with_columns([
+        status_rank().alias(col::STATUS_RANK),
+        status()
+            .is_in(withdrawn.clone(), false)
+            .or(status().eq(lit("cleaned")))
+            .alias(col::RESTRICTIVE),
+        when(status().is_in(withdrawn, false))
+            .then(col(Field::UnsubscribedAt.name()))
+            .when(status().eq(lit("cleaned")))
+            .then(col(Field::CleanedAt.name()))
+            .otherwise(int_null())
+            .alias(col::EVENT_AT),
+        when(status().eq(lit("subscribed")).and(is_full))
+            .then(col(CONSENT_AT))
+            .otherwise(int_null())
+            .alias(col::RESIGNED_AT),
+        max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
+        (evidence_rank(col(col::EVIDENCE)) * lit(EVIDENCE_STEP)
+            + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
+            + lit(DATE_OFFSET))
+        .alias(col::CONSENT_SCORE),
+    ]);
+    // A withdrawal or bounce with a time is overridden by a later full sign-up of the same
+    // person; one without a time never is.
+    let superseded = col(col::RESTRICTIVE)
+        .and(col(col::EVENT_AT).lt(col(col::RESIGNED_AT).max()))
+        .fill_null(lit(false));
+    let best = col(col::CONSENT_SCORE).eq(col(col::CONSENT_SCORE).max());
+    let from_best = |name: &str| col(name).filter(best.clone()).first().alias(name);
+    let first_value = |name: &str| col(name).first_non_null().alias(name);
+    Ok(prepared
+        .group_by_stable([col(KEY)])
+        .agg([
+            col(Field::Email.name()).first(),
+            col(SOURCE_REF).str().join(";", true).alias(col::SOURCES),
+            col(LINE).len().cast(DataType::UInt32).alias(col::ROWS),
+            col(col::STATUS_RANK)
+                .filter(superseded.clone().not())
+                .max()
+                .alias(col::STATUS_RANK),
+            col(col::EVENT_AT)
+                .filter(col(col::RESTRICTIVE).and(superseded.not()))
+                .max()
+                .alias(col::WITHDRAWN_AT),
+            first_value(STATUS_UNKNOWN_VALUE),
+            from_best(col::EVIDENCE),
+            from_best(CONSENT_AT),
+            from_best(CONSENT_COLUMN),
+            from_best(CONSENT_HAS_TIME),
+            from_best(col::HAS_IP),
+            from_best(col::DOI_CONFIRMED),
+            from_best(col::BOUGHT_SOURCE),
+            from_best(col::PURCHASE_SOURCE),
+            from_best(Field::MarketingConsent.name()),
+            from_best(Field::Source.name()),
+            col(col::ROW_ACTIVITY).max().alias(col::LAST_ACTIVITY),
+            col(ENGAGEMENT_FILE).any(true).alias(col::ENGAGEMENT_DATA),
+            coalesce(&[col(Field::OptinAt.name()), col(Field::CreatedAt.name())])
+                .filter(status().eq(lit("pending")))
+                .max()
+                .alias(col::PENDING_SINCE),
+            col(Field::LastOrderAt.name()).max(),
+            col(Field::CreatedAt.name()).min(),
+            first_value(Field::FirstName.name()),
+            first_value(Field::LastName.name()),
+            first_value(Field::Country.name()),
+            first_value(Field::Tags.name()),
+        ])
+        .with_column(status_from_rank(col(col::STATUS_RANK)).alias(Field::Status.name())))
+}
+
+/// Everything decided about every contact, one row each in first-occurrence order.
+pub struct Decision {
+    pub contacts: DataFrame,
+    /// Activity rows whose address is no contact of the inputs (SPEC §2.4).
+    pub activity_only: u64,
+}
+
+/// The whole of SPEC §2.4 and §3 over the rows of every contacts input, with the `--activity`
+/// rows (key, latest open, latest other engagement) joined by key.
+pub fn decide(
+    rows: LazyFrame,
+    activity: Option<LazyFrame>,
+    policy: &Policy,
+    as_of: i64,
+) -> PolarsResult<Decision> {
+    let cx = Context { policy, as_of };
+    let mut contacts = merge(judge_rows(rows, &cx)?, policy)?;
+    let mut activity_only = 0;
+    if let Some(activity) = activity {
+        let latest = if policy.opens_count {
+            max_horizontal([col(activity_col::OPEN), col(activity_col::OTHER)])?
+        } else {
+            col(activity_col::OTHER)
+        };
+        let per_key = activity
+            .group_by([col(activity_col::KEY)])
+            .agg([latest.max().alias("activity_at")])
+            .collect()?;
+        let known = contacts.clone().select([col(KEY)]);
+        activity_only = per_key
+            .clone()
+            .lazy()
+            .join(
+                known,
+                [col(activity_col::KEY)],
+                [col(KEY)],
+                JoinArgs::new(JoinType::Anti),
+            )
+            .collect()?
+            .height() as u64;
+        contacts = contacts
+            .join(
+                per_key.lazy(),
+                [col(KEY)],
+                [col(activity_col::KEY)],
+                JoinArgs {
+                    maintain_order: MaintainOrderJoin::Left,
+                    ..JoinArgs::new(JoinType::Left)
+                },
+            )
+            .with_columns([
+                max_horizontal([col(col::LAST_ACTIVITY), col("activity_at")])?
+                    .alias(col::LAST_ACTIVITY),
+                lit(true).alias(col::ENGAGEMENT_DATA),
+            ]);
+    }
+    let contacts = contacts.with_columns([
+        // Truncated to the second; toward zero, which groups values just as well.
+        (col(CONSENT_AT) - col(CONSENT_AT) % lit(1000i64)).alias(col::CONSENT_SECOND),
+        coalesce(&[col(col::LAST_ACTIVITY), col(CONSENT_AT)]).alias(col::ACTIVITY_REF),
+    ]);
+    let contacts = with_derived(contacts, &rules::contact_facts(), &cx)?;
+    // The import-artefact rule downgrades full evidence after the merge (SPEC §3.1).
+    let downgrade = [Row {
+        value: Evidence::Partial,
+        when: rules::all([
+            rules::Cond::True(col::IMPORT_ARTIFACT),
+            rules::Cond::Is(col::EVIDENCE, "full"),
+        ]),
+        source: "SPEC §3.1 import artefact",
+    }];
+    let contacts = contacts.with_column(
+        first_match(&downgrade, |e| e.name(), col(col::EVIDENCE), &cx)?.alias(col::EVIDENCE),
+    );
+    let contacts = rules::reason_table()
+        .iter()
+        .try_fold(contacts, |frame, row| {
+            PolarsResult::Ok(frame.with_column(expr(&row.when, &cx)?.alias(row.value.column())))
+        })?;
+    let reasons = concat_str(
+        rules::reason_table()
+            .iter()
+            .map(|row| {
+                when(col(row.value.column()))
+                    .then(lit(row.value.name()))
+                    .otherwise(str_null())
+            })
+            .collect::<Vec<_>>(),
+        ";",
+        true,
+    );
+    // No reasons is an empty cell, not an empty string.
+    let reasons = when(reasons.clone().str().len_bytes().gt(lit(0)))
+        .then(reasons)
+        .otherwise(str_null());
+    let outcome = first_match(
+        &rules::outcome_table(),
+        |o| o.name(),
+        lit(Outcome::Keep.name()),
+        &cx,
+    )?;
+    let contacts = contacts
+        .with_columns([
+            reasons.alias(col::REASONS),
+            outcome.alias(col::OUTCOME),
+            expr(&rules::suppress_rule(), &cx)?.alias(col::SUPPRESS),
+        ])
+        .collect()?;
+    Ok(Decision {
+        contacts,
+        activity_only,
+    })
+}
+
+/// The reasons, for counting.
+pub fn reasons() -> Vec<Reason> {
+    rules::reason_table().into_iter().map(|r| r.value).collect()
+}

@@ -1,0 +1,320 @@
+//! The structure check: one streaming read of a file that hashes it (SHA-256, for the report)
+//! and tells whether polars' CSV reader may take it as it is.
+//!
+//! polars reads RFC 4180 fast but cannot say on which line a ragged row stands, and handles
+//! some malformed input differently from the csv crate. So every file is checked here first:
+//! a file in which every record has the header's field count, that is valid UTF-8, and that has
+//! no blank line, stray quote or backslash-escaped quote is *clean* and goes straight to polars.
+//! Anything else takes the record-level pass of [`super::records`], which finds each bad row's
+//! line. The check also keeps the raw text of rows without an e-mail, which go to `rejects.csv`,
+//! and the first line of every record when some record spans several lines.
+
+use std::io::Read;
+
+use sha2::{Digest, Sha256};
+
+/// What the check found.
+#[derive(Debug)]
+pub struct Scan {
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Whether polars may read the file as it is.
+    pub clean: bool,
+    /// Data records (not counting the header), when clean.
+    pub records: u64,
+    /// The line each data record starts on, when some record spans lines (else `line = index + 2`).
+    pub record_lines: Option<Vec<u32>>,
+    /// Records whose e-mail field is empty: (line, raw text).
+    pub empty_email: Vec<(u64, String)>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the end of the field, or the first half of `""`.
+    QuoteInQuoted,
+    /// A carriage return; only a line feed may follow.
+    CarriageReturn,
+}
+
+struct Checker {
+    delimiter: u8,
+    fields_expected: usize,
+    email_field: Option<usize>,
+    state: State,
+    clean: bool,
+    /// Current line (1-based) and the line the current record started on.
+    line: u64,
+    record_line: u64,
+    records: u64,
+    field: usize,
+    field_has_content: bool,
+    email_empty: bool,
+    record_bytes: usize,
+    prev: u8,
+    record_lines: Option<Vec<u32>>,
+    /// Bytes of the current record seen in earlier chunks (kept only to quote rejected rows).
+    carry: Vec<u8>,
+    empty_email: Vec<(u64, String)>,
+}
+
+impl Checker {
+    fn end_field(&mut self) {
+        if Some(self.field) == self.email_field && !self.field_has_content {
+            self.email_empty = true;
+        }
+        self.field += 1;
+        self.field_has_content = false;
+    }
+
+    /// Ends a record at `end` (exclusive) of `chunk`, whose current record began at `start`.
+    fn end_record(&mut self, chunk: &[u8], start: usize, end: usize) {
+        self.end_field();
+        let is_header = self.records == 0 && self.record_line == 1;
+        if self.record_bytes == 0 {
+            // A blank line: polars and the csv crate disagree on these.
+            self.clean = false;
+        } else if self.field != self.fields_expected {
+            self.clean = false;
+        } else if !is_header {
+            let data_index = self.records;
+            self.records += 1;
+            if self.record_line != data_index + 2 && self.record_lines.is_none() {
+                self.record_lines = Some((0..data_index).map(|i| (i + 2) as u32).collect());
+            }
+            if let Some(lines) = &mut self.record_lines {
+                lines.push(u32::try_from(self.record_line).unwrap_or(u32::MAX));
+            }
+            if self.email_empty {
+                let mut raw = std::mem::take(&mut self.carry);
+                raw.extend_from_slice(&chunk[start..end]);
+                while raw.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    raw.pop();
+                }
+                self.empty_email
+                    .push((self.record_line, String::from_utf8_lossy(&raw).into_owned()));
+            }
+        }
+        if is_header {
+            // The header is record zero; data records count from here.
+            self.records = 0;
+        }
+        self.carry.clear();
+        self.field = 0;
+        self.field_has_content = false;
+        self.email_empty = false;
+        self.record_bytes = 0;
+        self.record_line = self.line;
+    }
+
+    fn feed(&mut self, chunk: &[u8]) {
+        let mut start = 0;
+        for (i, &b) in chunk.iter().enumerate() {
+            if !self.clean {
+                return;
+            }
+            if b == b'\n' {
+                self.line += 1;
+            }
+            match self.state {
+                State::FieldStart | State::Unquoted => {
+                    if b == self.delimiter {
+                        self.record_bytes += 1;
+                        self.end_field();
+                        self.state = State::FieldStart;
+                    } else if b == b'\n' {
+                        self.end_record(chunk, start, i + 1);
+                        start = i + 1;
+                        self.state = State::FieldStart;
+                    } else if b == b'\r' {
+                        self.state = State::CarriageReturn;
+                    } else if b == b'"' {
+                        self.record_bytes += 1;
+                        if self.state == State::FieldStart {
+                            self.state = State::Quoted;
+                        } else {
+                            self.clean = false;
+                        }
+                    } else {
+                        self.record_bytes += 1;
+                        if b != b' ' && b != b'\t' {
+                            self.field_has_content = true;
+                        }
+                        self.state = State::Unquoted;
+                    }
+                }
+                State::Quoted => {
+                    self.record_bytes += 1;
+                    if b == b'"' {
+                        if self.prev == b'\\' {
+                            // MailPoet's `\"`: the record-level pass knows how to read it.
+                            self.clean = false;
+                        }
+                        self.state = State::QuoteInQuoted;
+                    } else if b != b' ' && b != b'\t' && b != b'\n' && b != b'\r' {
+                        self.field_has_content = true;
+                    }
+                }
+                State::QuoteInQuoted => {
+                    if b == b'"' {
+                        self.record_bytes += 1;
+                        self.field_has_content = true;
+                        self.state = State::Quoted;
+                    } else if b == self.delimiter {
+                        self.record_bytes += 1;
+                        self.end_field();
+                        self.state = State::FieldStart;
+                    } else if b == b'\n' {
+                        self.end_record(chunk, start, i + 1);
+                        start = i + 1;
+                        self.state = State::FieldStart;
+                    } else if b == b'\r' {
+                        self.state = State::CarriageReturn;
+                    } else {
+                        self.clean = false;
+                    }
+                }
+                State::CarriageReturn => {
+                    if b == b'\n' {
+                        self.end_record(chunk, start, i + 1);
+                        start = i + 1;
+                        self.state = State::FieldStart;
+                    } else {
+                        self.clean = false;
+                    }
+                }
+            }
+            self.prev = b;
+        }
+        if self.email_field.is_some() {
+            self.carry.extend_from_slice(&chunk[start..]);
+        }
+    }
+
+    fn finish(&mut self) {
+        if !self.clean {
+            return;
+        }
+        match self.state {
+            State::Quoted => self.clean = false,
+            State::FieldStart if self.record_bytes == 0 && self.field == 0 => {}
+            _ => {
+                let carry = std::mem::take(&mut self.carry);
+                let len = carry.len();
+                self.end_record(&carry, 0, len);
+            }
+        }
+    }
+}
+
+/// Reads `reader` to its end, hashing it and checking its structure. `skip` bytes (a BOM) are
+/// hashed but not checked.
+pub fn scan(
+    mut reader: impl Read,
+    skip: usize,
+    delimiter: u8,
+    fields_expected: usize,
+    email_field: Option<usize>,
+) -> std::io::Result<Scan> {
+    let mut hasher = Sha256::new();
+    let mut checker = Checker {
+        delimiter,
+        fields_expected,
+        email_field,
+        state: State::FieldStart,
+        clean: true,
+        line: 1,
+        record_line: 1,
+        records: 0,
+        field: 0,
+        field_has_content: false,
+        email_empty: false,
+        record_bytes: 0,
+        prev: 0,
+        record_lines: None,
+        carry: Vec::new(),
+        empty_email: Vec::new(),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut utf8_tail: Vec<u8> = Vec::new();
+    let mut to_skip = skip;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..n];
+        hasher.update(chunk);
+        let skipped = to_skip.min(chunk.len());
+        to_skip -= skipped;
+        let chunk = &chunk[skipped..];
+        if !checker.clean {
+            continue;
+        }
+        // UTF-8 is checked across chunk boundaries by carrying an incomplete last character.
+        if !utf8_ok(chunk, &mut utf8_tail) {
+            checker.clean = false;
+            continue;
+        }
+        checker.feed(chunk);
+    }
+    if !utf8_tail.is_empty() {
+        checker.clean = false;
+    }
+    checker.finish();
+    Ok(Scan {
+        sha256: hex(&hasher.finalize()),
+        clean: checker.clean,
+        records: checker.records,
+        record_lines: checker.record_lines,
+        empty_email: checker.empty_email,
+    })
+}
+
+/// Checks `chunk` as the continuation of a UTF-8 text whose last, incomplete character is in
+/// `tail`, leaving the chunk's own incomplete last character there.
+fn utf8_ok(chunk: &[u8], tail: &mut Vec<u8>) -> bool {
+    let mut rest = chunk;
+    if let Some(&lead) = tail.first() {
+        let len = match lead {
+            0xC2..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF4 => 4,
+            _ => return false,
+        };
+        let need = len - tail.len();
+        if rest.len() < need {
+            tail.extend_from_slice(rest);
+            return true;
+        }
+        tail.extend_from_slice(&rest[..need]);
+        if std::str::from_utf8(tail).is_err() {
+            return false;
+        }
+        tail.clear();
+        rest = &rest[need..];
+    }
+    match std::str::from_utf8(rest) {
+        Ok(_) => true,
+        Err(e) if e.error_len().is_none() => {
+            tail.extend_from_slice(&rest[e.valid_up_to()..]);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

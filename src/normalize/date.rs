@@ -1,0 +1,362 @@
+//! Dates and times (SPEC §2.3): one parser for every form the mailing services write, and its
+//! polars wrapper that also counts what it could not read and what it had to assume.
+//!
+//! An instant is milliseconds since 1970-01-01T00:00:00Z. Naive times are read as UTC; a zone
+//! name after a numeric offset (Go's `+0100 CET`) is ignored; a zone name alone other than
+//! `UTC`/`GMT` cannot be placed and the value is not read (never guessed).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use polars::prelude::*;
+
+/// Which number comes first in `03/04/2021`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DateOrder {
+    DayFirst,
+    MonthFirst,
+}
+
+/// What the parser found in one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parsed {
+    /// Milliseconds since the epoch, UTC.
+    pub millis: i64,
+    /// No zone or offset was written: the value was read as UTC.
+    pub naive: bool,
+    /// The value carried a time of day (the import-artefact rule needs this, SPEC §3.1).
+    pub has_time: bool,
+}
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The instant of midnight UTC that starts the given day.
+pub fn start_of_day_millis(year: i32, month: u32, day: u32) -> i64 {
+    days_from_civil(i64::from(year), month, day) * MS_PER_DAY
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_spaces(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// Reads `min..=max` ASCII digits; returns the value and how many digits were read.
+    fn digits(&mut self, min: usize, max: usize) -> Option<(i64, usize)> {
+        let start = self.pos;
+        let mut value: i64 = 0;
+        while self.pos - start < max {
+            match self.peek() {
+                Some(b @ b'0'..=b'9') => {
+                    value = value * 10 + i64::from(b - b'0');
+                    self.pos += 1;
+                }
+                _ => break,
+            }
+        }
+        let n = self.pos - start;
+        (n >= min).then_some((value, n))
+    }
+
+    fn rest_eq_ignore_case(&self, word: &str) -> bool {
+        self.bytes[self.pos..].eq_ignore_ascii_case(word.as_bytes())
+    }
+
+    fn eat_word_ignore_case(&mut self, word: &str) -> bool {
+        let end = self.pos + word.len();
+        if self.bytes.len() >= end
+            && self.bytes[self.pos..end].eq_ignore_ascii_case(word.as_bytes())
+        {
+            self.pos = end;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos == self.bytes.len()
+    }
+}
+
+/// Two-digit years 00–68 are 20xx and 69–99 are 19xx (SPEC §2.3).
+fn expand_year(value: i64, digits: usize) -> i64 {
+    match digits {
+        2 if value <= 68 => 2000 + value,
+        2 => 1900 + value,
+        _ => value,
+    }
+}
+
+/// Reads one date or date-time value; `None` when it is not one of the forms of SPEC §2.3.
+/// `order` decides `dd/mm` against `mm/dd` where the value itself does not.
+pub fn parse(value: &str, order: DateOrder) -> Option<Parsed> {
+    let value = value.trim();
+    let value = value.strip_prefix('\'').unwrap_or(value).trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_epoch(value);
+    }
+    let mut cur = Cursor {
+        bytes: value.as_bytes(),
+        pos: 0,
+    };
+    let (year, month, day) = parse_date_part(&mut cur, order)?;
+    if month == 0 || month > 12 || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut millis = days_from_civil(year, month, day) * MS_PER_DAY;
+    if cur.at_end() {
+        return Some(Parsed {
+            millis,
+            naive: true,
+            has_time: false,
+        });
+    }
+    // Date and time are separated by `T` or spaces.
+    if !cur.eat(b'T') && !cur.eat(b't') && cur.skip_spaces() == 0 {
+        return None;
+    }
+    let (hour, _) = cur.digits(1, 2)?;
+    if !cur.eat(b':') {
+        return None;
+    }
+    let (minute, _) = cur.digits(2, 2)?;
+    let mut second = 0;
+    let mut fraction_ms = 0;
+    if cur.eat(b':') {
+        second = cur.digits(2, 2)?.0;
+        if cur.eat(b'.') || cur.eat(b',') {
+            let start = cur.pos;
+            let (digits, n) = cur.digits(1, 9)?;
+            fraction_ms = match n {
+                1 => digits * 100,
+                2 => digits * 10,
+                _ => digits / 10_i64.pow(u32::try_from(n - 3).ok()?),
+            };
+            debug_assert!(cur.pos > start);
+        }
+    }
+    let mut hour = hour;
+    let spaces = cur.skip_spaces();
+    let meridiem = if cur.eat_word_ignore_case("am") {
+        Some(false)
+    } else if cur.eat_word_ignore_case("pm") {
+        Some(true)
+    } else {
+        None
+    };
+    if let Some(pm) = meridiem {
+        if !(1..=12).contains(&hour) {
+            return None;
+        }
+        hour = match (hour, pm) {
+            (12, false) => 0,
+            (12, true) => 12,
+            (h, true) => h + 12,
+            (h, false) => h,
+        };
+    } else if spaces > 0 {
+        cur.pos -= spaces;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    millis += ((hour * 60 + minute) * 60 + second) * 1000 + fraction_ms;
+    let offset = parse_zone(&mut cur)?;
+    Some(Parsed {
+        millis: millis - offset.unwrap_or(0),
+        naive: offset.is_none(),
+        has_time: true,
+    })
+}
+
+fn parse_epoch(value: &str) -> Option<Parsed> {
+    let number: i64 = value.parse().ok()?;
+    let millis = match value.len() {
+        9 | 10 => number.checked_mul(1000)?,
+        12 | 13 => number,
+        _ => return None,
+    };
+    Some(Parsed {
+        millis,
+        naive: false,
+        has_time: true,
+    })
+}
+
+fn parse_date_part(cur: &mut Cursor<'_>, order: DateOrder) -> Option<(i64, u32, u32)> {
+    let (first, first_len) = cur.digits(1, 4)?;
+    let sep = cur.peek().filter(|b| matches!(b, b'-' | b'/' | b'.'))?;
+    cur.pos += 1;
+    let (second, _) = cur.digits(1, 2)?;
+    if !cur.eat(sep) {
+        return None;
+    }
+    if first_len == 4 {
+        let (third, _) = cur.digits(1, 2)?;
+        return Some((
+            first,
+            u32::try_from(second).ok()?,
+            u32::try_from(third).ok()?,
+        ));
+    }
+    if first_len > 2 {
+        return None;
+    }
+    let (year, year_len) = cur.digits(2, 4)?;
+    if year_len == 3 {
+        return None;
+    }
+    let year = expand_year(year, year_len);
+    let (day, month) = match order {
+        DateOrder::DayFirst => (first, second),
+        DateOrder::MonthFirst => (second, first),
+    };
+    Some((year, u32::try_from(month).ok()?, u32::try_from(day).ok()?))
+}
+
+/// The zone after a time: `Z`, `UTC`, `GMT`, `±HH:MM`, `±HHMM`, `±HH`, optionally followed by a
+/// zone name. `Some(None)` is a naive time; `None` is a value that cannot be placed.
+fn parse_zone(cur: &mut Cursor<'_>) -> Option<Option<i64>> {
+    cur.skip_spaces();
+    if cur.at_end() {
+        return Some(None);
+    }
+    if cur.eat(b'Z') || cur.eat(b'z') {
+        return cur.at_end().then_some(Some(0));
+    }
+    if cur.rest_eq_ignore_case("UTC") || cur.rest_eq_ignore_case("GMT") {
+        return Some(Some(0));
+    }
+    let sign = match cur.peek()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    cur.pos += 1;
+    let (hours, _) = cur.digits(2, 2)?;
+    cur.eat(b':');
+    let minutes = cur.digits(2, 2).map_or(0, |(m, _)| m);
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    // A zone name after a numeric offset is only a label (Go writes `+0000 UTC`).
+    if cur.skip_spaces() > 0 {
+        let rest = &cur.bytes[cur.pos..];
+        if rest.is_empty() || !rest.iter().all(|b| b.is_ascii_alphabetic()) {
+            return None;
+        }
+    } else if !cur.at_end() {
+        return None;
+    }
+    Some(Some(sign * (hours * 60 + minutes) * 60_000))
+}
+
+/// What one date column held, counted while it was parsed; the report shows it (SPEC §5).
+#[derive(Debug, Default)]
+pub struct DateStats {
+    pub values: AtomicU64,
+    pub unparseable: AtomicU64,
+    pub naive: AtomicU64,
+}
+
+impl DateStats {
+    pub fn snapshot(&self) -> (u64, u64, u64) {
+        (
+            self.values.load(Ordering::Relaxed),
+            self.unparseable.load(Ordering::Relaxed),
+            self.naive.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// A String column of dates as an Int64 column of instants; unreadable values become null and
+/// are counted in `stats`.
+pub fn parse_expr(column: Expr, order: DateOrder, stats: Arc<DateStats>) -> Expr {
+    column.map(
+        move |c: Column| {
+            let strings = c.str()?;
+            let mut unparseable = 0;
+            let mut naive = 0;
+            let mut values = 0;
+            let out: Int64Chunked = strings
+                .iter()
+                .map(|v| {
+                    let v = v?;
+                    if v.trim().is_empty() {
+                        return None;
+                    }
+                    values += 1;
+                    match parse(v, order) {
+                        Some(p) => {
+                            naive += u64::from(p.naive);
+                            Some(p.millis)
+                        }
+                        None => {
+                            unparseable += 1;
+                            None
+                        }
+                    }
+                })
+                .collect();
+            stats.values.fetch_add(values, Ordering::Relaxed);
+            stats.unparseable.fetch_add(unparseable, Ordering::Relaxed);
+            stats.naive.fetch_add(naive, Ordering::Relaxed);
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int64)),
+    )
+}
+
+/// Instants as ISO 8601 text in UTC (`2018-02-12T10:54:27Z`), the form every output uses.
+pub fn format_expr(instant: Expr) -> Expr {
+    instant
+        .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
+        .dt()
+        .to_string("%Y-%m-%dT%H:%M:%SZ")
+}

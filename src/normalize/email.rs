@@ -1,0 +1,45 @@
+//! E-mail addresses (SPEC §2.3): the spelling kept for the outputs, the key that matches rows
+//! of one person, and the syntax check behind `invalid-email`.
+
+use polars::prelude::*;
+
+/// A single `@`, a non-empty local part, a domain of dot-separated labels with at least one dot,
+/// and no white space anywhere. Deliberately loose: the mailing service has already accepted
+/// these addresses, so only what can never be delivered is called invalid.
+pub const VALID_EMAIL: &str = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$";
+
+/// Substack writes deletion requests as addresses on this domain (ESP-FORMATS §3).
+pub const DELETION_REQUEST_DOMAIN: &str = "@deletion-request.substack.com";
+
+/// The address as written, cleaned of what is never part of it: surrounding white space, a
+/// spreadsheet's formula guard `'`, and enclosing `<…>`. Empty becomes null.
+pub fn display(raw: Expr) -> Expr {
+    let trimmed = raw
+        .str()
+        .strip_chars(lit(NULL))
+        .str()
+        .strip_prefix(lit("'"));
+    let unbracketed = trimmed
+        .str()
+        .replace(lit(r"^<(.*)>$"), lit("$1"), false)
+        .str()
+        .strip_chars(lit(NULL));
+    when(unbracketed.clone().str().len_bytes().gt(lit(0)))
+        .then(unbracketed)
+        .otherwise(lit(NULL).cast(DataType::String))
+}
+
+/// The matching key: the whole address lower-cased (SPEC §2.3).
+pub fn key(display: Expr) -> Expr {
+    display.str().to_lowercase()
+}
+
+/// Whether the address has valid syntax.
+pub fn is_valid(display: Expr) -> Expr {
+    display.str().contains(lit(VALID_EMAIL), true)
+}
+
+/// Whether the key is a deletion request rather than a mailbox.
+pub fn is_deletion_request(key: Expr) -> Expr {
+    key.str().ends_with(lit(DELETION_REQUEST_DOMAIN))
+}
