@@ -1,1 +1,13 @@
+//! The one integration-test binary: every test runs the real `listaudit` (or its pure pieces)
+//! as a user would.
 
+mod dates;
+mod errors;
+mod harness;
+mod ingest;
+mod merge;
+mod outputs;
+mod properties;
+mod rules;
+mod sample;
+mod units;

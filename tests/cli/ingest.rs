@@ -1,0 +1,244 @@
+//! Reading inputs: Mailchimp's per-status files, delimiters, BOM, quoting, line numbers.
+
+use crate::harness::{Case, export, formats_dir};
+
+#[test]
+fn real_mailchimp_files_take_their_status_from_the_file_name() {
+    let case = Case::new();
+    let dir = formats_dir();
+    let files: Vec<String> = ["subscribed", "unsubscribed", "cleaned"]
+        .iter()
+        .map(|s| {
+            dir.join(format!("mailchimp__TryGhost__migrate__{s}.csv"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let run = case.audit(&args, &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = case.audit_rows();
+    assert_eq!(rows.len(), 15);
+    for i in 1..=5 {
+        assert_eq!(rows[&format!("s{i}@example.com")]["status"], "subscribed");
+        assert_eq!(rows[&format!("u{i}@example.com")]["status"], "unsubscribed");
+        assert_eq!(rows[&format!("c{i}@example.com")]["status"], "cleaned");
+        assert_eq!(rows[&format!("u{i}@example.com")]["outcome"], "delete");
+        assert_eq!(rows[&format!("c{i}@example.com")]["outcome"], "delete");
+    }
+    // OPTIN_TIME equal to CONFIRM_TIME without IPs: an import, not a proven double opt-in.
+    assert_eq!(rows["s1@example.com"]["evidence"], "partial");
+    assert_eq!(rows["s1@example.com"]["outcome"], "repermission");
+    assert_eq!(rows["s1@example.com"]["reasons"], "incomplete-proof");
+    assert_eq!(
+        rows["s2@example.com"]["reasons"],
+        "pre-gdpr;incomplete-proof"
+    );
+    assert_eq!(rows["s1@example.com"]["consent_date_column"], "OPTIN_TIME");
+    let report = case.report();
+    assert_eq!(report["inputs"][0]["service"], "mailchimp");
+    assert_eq!(report["inputs"][0]["status_from"], "file name (subscribed)");
+    assert_eq!(
+        report["inputs"][1]["status_from"],
+        "file name (unsubscribed)"
+    );
+    // The audience export has no engagement column: inactivity is not judged, and it says so.
+    assert_eq!(report["inactivity"]["not_assessable"], 15);
+    assert_eq!(report["counts"]["suppressed"], 10);
+}
+
+const MC_HEADER: &str = "Email Address,First Name,Last Name,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP,GMTOFF,DSTOFF,TIMEZONE,CC,REGION";
+
+#[test]
+fn mailchimp_status_words_are_found_wherever_they_stand() {
+    let case = Case::new();
+    let row = |e: &str| {
+        format!(
+            "{e},A,B,3,2021-01-01 10:00:00,192.0.2.1,2021-01-01 10:05:00,192.0.2.2,1,2,Europe/Amsterdam,NL,NH"
+        )
+    };
+    case.write(
+        "mc/export__non-subscribed.csv",
+        export(
+            &format!("{MC_HEADER},LAST_CHANGED,LEID,EUID"),
+            &[&format!("{},,1,a", row("n@example.com"))],
+        ),
+    );
+    case.write(
+        "mc/members_unsubscribed_2024.csv",
+        export(
+            &format!("{MC_HEADER},UNSUB_TIME,LEID,EUID"),
+            &[&format!("{},2024-01-01 10:00:00,2,b", row("u@example.com"))],
+        ),
+    );
+    // No status word in the name: the per-status columns tell.
+    case.write(
+        "mc/renamed.csv",
+        export(
+            &format!("{MC_HEADER},CLEAN_TIME,LEID,EUID"),
+            &[&format!("{},2024-01-01 10:00:00,3,c", row("c@example.com"))],
+        ),
+    );
+    case.write(
+        "mc/subscribed_members_export_ba473dc14f.csv",
+        export(
+            &format!("{MC_HEADER},LAST_CHANGED,LEID,EUID"),
+            &[&format!("{},,4,d", row("s@example.com"))],
+        ),
+    );
+    let run = case.audit(&["mc"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = case.audit_rows();
+    assert_eq!(rows["n@example.com"]["status"], "transactional");
+    assert_eq!(rows["n@example.com"]["outcome"], "no-marketing");
+    assert_eq!(rows["u@example.com"]["status"], "unsubscribed");
+    assert_eq!(rows["c@example.com"]["status"], "cleaned");
+    assert_eq!(rows["s@example.com"]["status"], "subscribed");
+    // A confirmation after the opt-in with its own IP: full evidence.
+    assert_eq!(rows["s@example.com"]["evidence"], "full");
+    assert_eq!(
+        rows["s@example.com"]["consent_date"],
+        "2021-01-01T10:05:00Z"
+    );
+    // Directory members are read in path order.
+    let order: Vec<String> = case
+        .csv("out/audit.csv")
+        .iter()
+        .map(|r| r["email"].clone())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "n@example.com",
+            "u@example.com",
+            "c@example.com",
+            "s@example.com"
+        ]
+    );
+}
+
+#[test]
+fn dutch_headers_semicolons_bom_and_crlf() {
+    let case = Case::new();
+    let text = "\u{feff}E-mailadres;Voornaam;Status;Aanmelddatum;IP-adres;Laatst geopend\r\n\
+                jan@example.nl;Jan;Ingeschreven;2021-02-03 04:05:06;192.0.2.9;2026-10-10\r\n\
+                piet@example.nl;Piet;afgemeld;2021-02-03 04:05:06;192.0.2.9;2026-10-10";
+    case.write("leden.csv", text);
+    let run = case.audit(&["leden.csv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        case.decision("jan@example.nl"),
+        ("keep".into(), String::new())
+    );
+    assert_eq!(case.decision("piet@example.nl").0, "delete");
+    let report = case.report();
+    assert_eq!(report["inputs"][0]["encoding"], "utf-8 with BOM");
+    assert_eq!(report["inputs"][0]["delimiter"], "';'");
+    assert_eq!(report["inputs"][0]["mapping"][0][1], "E-mailadres");
+}
+
+#[test]
+fn quoted_newlines_keep_the_right_line_numbers() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        "email,name,notes,ip,signup date\n\
+         a@example.com,\"Ann, the first\",\"line one\nline two\",192.0.2.1,2021-01-01 10:00:00\n\
+         b@example.com,Bob,,192.0.2.1,2021-01-01 10:00:00\n",
+    );
+    assert_eq!(case.audit(&["list.csv"], &[]).code, 0);
+    let rows = case.audit_rows();
+    assert_eq!(rows["a@example.com"]["sources"], "list.csv:2");
+    assert_eq!(rows["b@example.com"]["sources"], "list.csv:4");
+    assert_eq!(case.csv("out/keep.csv")[0]["first_name"], "Ann, the first");
+}
+
+#[test]
+fn duplicate_header_names_are_kept() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        "email,source,source,ip,signup date\na@example.com,,website,192.0.2.1,2021-01-01 10:00:00\n",
+    );
+    assert_eq!(case.audit(&["list.csv"], &[]).code, 0);
+    assert_eq!(case.decision("a@example.com").0, "keep");
+}
+
+#[test]
+fn ragged_rows_and_invalid_bytes_go_to_rejects_with_their_line() {
+    let case = Case::new();
+    let mut text = String::from("email,ip,signup date\n");
+    for i in 0..40 {
+        text.push_str(&format!("p{i}@example.com,192.0.2.1,2021-01-01 10:00:00\n"));
+    }
+    text.push_str("short@example.com,192.0.2.1\n");
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"bad\xff@example.com,192.0.2.1,2021-01-01 10:00:00\n");
+    bytes.extend_from_slice(b",192.0.2.1,2021-01-01 10:00:00\n");
+    case.write("list.csv", bytes);
+    let run = case.audit(&["list.csv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rejects = case.csv("out/rejects.csv");
+    assert_eq!(rejects.len(), 3);
+    assert_eq!(rejects[0]["file"], "list.csv");
+    assert_eq!(rejects[0]["line"], "42");
+    assert_eq!(rejects[0]["problem"], "expected 3 fields, found 2");
+    assert_eq!(rejects[0]["raw"], "short@example.com,192.0.2.1");
+    assert_eq!(rejects[1]["line"], "43");
+    assert_eq!(rejects[1]["problem"], "invalid UTF-8 bytes");
+    assert_eq!(rejects[2]["line"], "44");
+    assert_eq!(rejects[2]["problem"], "no e-mail address");
+    assert_eq!(case.csv("out/audit.csv").len(), 40);
+    let report = case.report();
+    assert_eq!(report["inputs"][0]["rejected"], 2);
+    assert_eq!(report["inputs"][0]["without_email"], 1);
+    assert_eq!(report["counts"]["rejects"], 3);
+}
+
+#[test]
+fn rows_without_email_in_a_clean_file_are_rejected_not_dropped() {
+    let case = Case::new();
+    case.write(
+        "shop.csv",
+        "email,phone\n\"\",0612345678\n  ,0687654321\nc@example.com,0600000000\n",
+    );
+    assert_eq!(case.audit(&["shop.csv"], &[]).code, 0);
+    let rejects = case.csv("out/rejects.csv");
+    assert_eq!(rejects.len(), 2);
+    assert_eq!(rejects[0]["line"], "2");
+    assert_eq!(rejects[0]["raw"], "\"\",0612345678");
+    assert_eq!(rejects[1]["line"], "3");
+    assert_eq!(case.csv("out/audit.csv").len(), 1);
+}
+
+#[test]
+fn a_file_with_only_a_header_gives_empty_lists() {
+    let case = Case::new();
+    case.write("empty.csv", "email,status\n");
+    let run = case.audit(&["empty.csv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(case.csv("out/audit.csv").is_empty());
+    assert_eq!(
+        case.read("out/keep.csv"),
+        "email,first_name,last_name,consent_date,last_activity\n"
+    );
+    assert_eq!(case.report()["counts"]["contacts"], 0);
+}
+
+#[test]
+fn map_overrides_detection() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        "Mailadres,Wanneer,ip\na@example.com,2021-01-01 10:00:00,192.0.2.1\n",
+    );
+    let run = case.audit(
+        &["list.csv"],
+        &["--map", "email=Mailadres", "--map", "optin_at=Wanneer"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        case.audit_rows()["a@example.com"]["consent_date_column"],
+        "Wanneer"
+    );
+}

@@ -1,0 +1,202 @@
+//! SPEC §2.4: rows of one person, within a file and across files, are one contact.
+
+use crate::harness::{Case, export};
+use crate::rules::{HEADER, good};
+
+#[test]
+fn duplicates_merge_into_the_first_spelling_with_every_source() {
+    let case = Case::new();
+    case.write(
+        "a.csv",
+        export(
+            HEADER,
+            &[
+                &good("Ann.Example@Example.com", &[]),
+                &good("other@example.com", &[]),
+            ],
+        ),
+    );
+    case.write(
+        "b.csv",
+        export(
+            HEADER,
+            &[&good(
+                "  ann.example@example.COM ",
+                &[("last_open_at", "2026-11-20")],
+            )],
+        ),
+    );
+    assert_eq!(case.audit(&["a.csv", "b.csv"], &[]).code, 0);
+    let rows = case.csv("out/audit.csv");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["email"], "Ann.Example@Example.com");
+    assert_eq!(rows[0]["sources"], "a.csv:2;b.csv:2");
+    // Activity: the latest date of any row.
+    assert_eq!(rows[0]["last_activity"], "2026-11-20T00:00:00Z");
+    assert_eq!(case.report()["counts"]["duplicates"], 1);
+}
+
+#[test]
+fn the_most_restrictive_status_wins() {
+    let case = Case::new();
+    case.write(
+        "a.csv",
+        export(
+            HEADER,
+            &[
+                &good("x@example.com", &[]),
+                &good("y@example.com", &[("status", "cleaned")]),
+                &good("z@example.com", &[("status", "pending")]),
+            ],
+        ),
+    );
+    case.write(
+        "b.csv",
+        export(
+            HEADER,
+            &[
+                &good("x@example.com", &[("status", "unsubscribed")]),
+                &good("y@example.com", &[("status", "disabled")]),
+                &good("z@example.com", &[]),
+            ],
+        ),
+    );
+    assert_eq!(case.audit(&["a.csv", "b.csv"], &[]).code, 0);
+    let rows = case.audit_rows();
+    assert_eq!(rows["x@example.com"]["status"], "unsubscribed");
+    assert_eq!(rows["y@example.com"]["status"], "cleaned");
+    assert_eq!(rows["z@example.com"]["status"], "pending");
+    assert_eq!(case.decision("x@example.com").0, "delete");
+}
+
+#[test]
+fn a_later_full_sign_up_overrides_a_timed_withdrawal_but_never_an_untimed_one() {
+    let case = Case::new();
+    case.write(
+        "old.csv",
+        export(
+            HEADER,
+            &[
+                &good(
+                    "back@example.com",
+                    &[
+                        ("status", "unsubscribed"),
+                        ("unsubscribed_at", "2023-01-01 10:00:00"),
+                    ],
+                ),
+                &good(
+                    "early@example.com",
+                    &[
+                        ("status", "unsubscribed"),
+                        ("unsubscribed_at", "2025-06-01 10:00:00"),
+                    ],
+                ),
+                &good("untimed@example.com", &[("status", "unsubscribed")]),
+                &good(
+                    "thin@example.com",
+                    &[
+                        ("status", "unsubscribed"),
+                        ("unsubscribed_at", "2023-01-01 10:00:00"),
+                    ],
+                ),
+            ],
+        ),
+    );
+    case.write(
+        "new.csv",
+        export(
+            HEADER,
+            &[
+                &good("back@example.com", &[("optin_at", "2024-02-02 10:00:00")]),
+                &good("early@example.com", &[("optin_at", "2024-02-02 10:00:00")]),
+                &good(
+                    "untimed@example.com",
+                    &[("optin_at", "2024-02-02 10:00:00")],
+                ),
+                // A sign-up without full evidence does not undo a withdrawal.
+                &good(
+                    "thin@example.com",
+                    &[
+                        ("optin_at", "2024-02-02 10:00:00"),
+                        ("optin_ip", ""),
+                        ("source", ""),
+                    ],
+                ),
+            ],
+        ),
+    );
+    assert_eq!(case.audit(&["old.csv", "new.csv"], &[]).code, 0);
+    assert_eq!(case.decision("back@example.com").0, "keep");
+    assert_eq!(case.decision("early@example.com").0, "delete");
+    assert_eq!(case.decision("untimed@example.com").0, "delete");
+    assert_eq!(case.decision("thin@example.com").0, "delete");
+}
+
+#[test]
+fn consent_comes_from_the_strongest_record_the_latest_among_equals() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        export(
+            HEADER,
+            &[
+                &good(
+                    "p@example.com",
+                    &[
+                        ("optin_at", "2023-01-01 10:00:00"),
+                        ("optin_ip", ""),
+                        ("source", ""),
+                    ],
+                ),
+                &good("p@example.com", &[("optin_at", "2017-01-01 10:00:00")]),
+                &good("p@example.com", &[("optin_at", "2019-01-01 10:00:00")]),
+            ],
+        ),
+    );
+    assert_eq!(case.audit(&["list.csv"], &[]).code, 0);
+    let row = &case.audit_rows()["p@example.com"];
+    assert_eq!(row["evidence"], "full");
+    assert_eq!(row["consent_date"], "2019-01-01T10:00:00Z");
+    assert_eq!(row["outcome"], "keep");
+}
+
+#[test]
+fn activity_files_are_joined_by_key_and_never_add_contacts() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        export(
+            HEADER,
+            &[&good("m@example.com", &[("last_open_at", "2023-01-01")])],
+        ),
+    );
+    case.write(
+        "activity.csv",
+        "email;date\nM@EXAMPLE.COM;2026-05-05\nstranger@example.com;2026-05-05\n",
+    );
+    assert_eq!(
+        case.audit(&["list.csv"], &["--activity", "activity.csv"])
+            .code,
+        0
+    );
+    let rows = case.csv("out/audit.csv");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["last_activity"], "2026-05-05T00:00:00Z");
+    assert_eq!(rows[0]["outcome"], "keep");
+    assert_eq!(case.report()["counts"]["activity_rows_without_contact"], 1);
+}
+
+#[test]
+fn a_withdrawal_in_any_list_withdraws_from_all() {
+    let case = Case::new();
+    case.write("news.csv", export(HEADER, &[&good("w@example.com", &[])]));
+    case.write(
+        "events.csv",
+        export("email,status", &["w@example.com,afgemeld"]),
+    );
+    assert_eq!(case.audit(&["news.csv", "events.csv"], &[]).code, 0);
+    assert_eq!(
+        case.decision("w@example.com"),
+        ("delete".into(), "withdrawn".into())
+    );
+}

@@ -1,0 +1,105 @@
+//! Invariants over generated lists: every contact lands in exactly one outcome list, and the
+//! counts in report.json equal the rows in the files.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use crate::harness::Case;
+use crate::rules::line;
+
+fn contact() -> impl Strategy<Value = Vec<(&'static str, String)>> {
+    let status = prop::sample::select(vec![
+        "subscribed",
+        "subscribed",
+        "unsubscribed",
+        "cleaned",
+        "pending",
+        "transactional",
+        "disabled",
+        "weird",
+        "",
+    ]);
+    let date = prop::sample::select(vec![
+        "",
+        "2015-03-01 10:00:00",
+        "2019-06-01 10:00:00",
+        "2026-11-20 10:00:00",
+        "2024-12-15",
+        "not a date",
+    ]);
+    let ip = prop::sample::select(vec!["", "192.0.2.1"]);
+    let source = prop::sample::select(vec![
+        "",
+        "website",
+        "checkout",
+        "import",
+        "bought list",
+        "n/a",
+    ]);
+    let open = prop::sample::select(vec!["", "2026-10-01", "2022-01-01", "2025-01-15"]);
+    let local = prop::sample::select(vec![
+        "ann", "Ann", " bob", "cee", "dee", "eve", "fay", "gus",
+    ]);
+    let domain = prop::sample::select(vec!["example.com", "EXAMPLE.com", "example", "ex.nl"]);
+    (status, date.clone(), ip, source, open, local, domain, date).prop_map(
+        |(status, optin, ip, source, open, local, domain, confirm)| {
+            vec![
+                ("email", format!("{local}@{domain}")),
+                ("status", status.to_string()),
+                ("optin_at", optin.to_string()),
+                ("optin_ip", ip.to_string()),
+                ("confirm_at", confirm.to_string()),
+                ("source", source.to_string()),
+                ("last_open_at", open.to_string()),
+            ]
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    #[test]
+    fn every_contact_lands_in_exactly_one_outcome_list(contacts in prop::collection::vec(contact(), 0..40)) {
+        let case = Case::new();
+        let mut text = format!("{}\n", crate::rules::HEADER);
+        for c in &contacts {
+            let pairs: Vec<(&str, &str)> = c.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            text.push_str(&line(&pairs));
+            text.push('\n');
+        }
+        case.write("list.csv", text);
+        let run = case.audit(&["list.csv"], &[]);
+        prop_assert_eq!(run.code, 0, "{}", run.stderr);
+
+        let audit = case.csv("out/audit.csv");
+        let keys: BTreeSet<String> = contacts.iter().map(|c| c[0].1.trim().to_lowercase()).collect();
+        prop_assert_eq!(audit.len(), keys.len());
+
+        let lists = [("keep", "keep.csv"), ("repermission", "repermission.csv"), ("no-marketing", "no-marketing.csv"), ("delete", "deletion.csv")];
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        let report = case.report();
+        for (outcome, file) in lists {
+            let rows = case.csv(&format!("out/{file}"));
+            for row in &rows {
+                prop_assert!(seen.insert(row["email"].to_lowercase()), "{} in two lists", row["email"]);
+                let in_audit = audit.iter().find(|a| a["email"] == row["email"]).expect("listed in audit.csv");
+                prop_assert_eq!(&in_audit["outcome"], outcome);
+            }
+            prop_assert_eq!(report["counts"]["outcomes"][outcome].as_u64(), Some(rows.len() as u64));
+        }
+        prop_assert_eq!(seen.len(), audit.len());
+        prop_assert_eq!(report["counts"]["contacts"].as_u64(), Some(audit.len() as u64));
+        prop_assert_eq!(report["counts"]["suppressed"].as_u64(), Some(case.csv("out/suppression.csv").len() as u64));
+        for output in report["outputs"].as_array().unwrap() {
+            let file = output["file"].as_str().unwrap();
+            prop_assert_eq!(output["rows"].as_u64(), Some(case.csv(&format!("out/{file}")).len() as u64), "{}", file);
+        }
+        // Re-permission never goes to a withdrawn, bounced or transactional contact.
+        for row in case.csv("out/repermission.csv") {
+            let status = &audit.iter().find(|a| a["email"] == row["email"]).unwrap()["status"];
+            prop_assert!(status == "subscribed", "{} is {}", row["email"], status);
+        }
+    }
+}
