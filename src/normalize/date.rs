@@ -353,10 +353,52 @@ pub fn parse_expr(column: Expr, order: DateOrder, stats: Arc<DateStats>) -> Expr
     )
 }
 
+/// The civil date and time of an instant: (year, month, day, hour, minute, second).
+pub fn civil_from_millis(millis: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // H. Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s) = (rem / 3600, rem / 60 % 60, rem % 60);
+    (year, month, day, h as u32, m as u32, s as u32)
+}
+
+/// An instant as ISO 8601 text in UTC, to the second: `2018-02-12T10:54:27Z`.
+pub fn format_instant(millis: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil_from_millis(millis);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
 /// Instants as ISO 8601 text in UTC (`2018-02-12T10:54:27Z`), the form every output uses.
 pub fn format_expr(instant: Expr) -> Expr {
-    instant
-        .cast(DataType::Datetime(TimeUnit::Milliseconds, None))
-        .dt()
-        .to_string("%Y-%m-%dT%H:%M:%SZ")
+    instant.map(
+        |c: Column| {
+            let instants = c.i64()?;
+            let mut out = StringChunkedBuilder::new(c.name().clone(), instants.len());
+            let mut text = String::with_capacity(20);
+            for value in instants.iter() {
+                match value {
+                    None => out.append_null(),
+                    Some(millis) => {
+                        use std::fmt::Write;
+                        text.clear();
+                        let (y, mo, d, h, mi, s) = civil_from_millis(millis);
+                        let _ = write!(text, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+                        out.append_value(&text);
+                    }
+                }
+            }
+            Ok(out.finish().into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
 }

@@ -12,21 +12,30 @@ pub const VALID_EMAIL: &str = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$";
 pub const DELETION_REQUEST_DOMAIN: &str = "@deletion-request.substack.com";
 
 /// The address as written, cleaned of what is never part of it: surrounding white space, a
-/// spreadsheet's formula guard `'`, and enclosing `<…>`. Empty becomes null.
+/// spreadsheet's formula guard `'`, and enclosing `<…>`.
 pub fn display(raw: Expr) -> Expr {
     let trimmed = raw
         .str()
         .strip_chars(lit(NULL))
         .str()
         .strip_prefix(lit("'"));
-    let unbracketed = trimmed
+    let bracketed = trimmed
+        .clone()
         .str()
-        .replace(lit(r"^<(.*)>$"), lit("$1"), false)
-        .str()
-        .strip_chars(lit(NULL));
-    when(unbracketed.clone().str().len_bytes().gt(lit(0)))
-        .then(unbracketed)
-        .otherwise(lit(NULL).cast(DataType::String))
+        .starts_with(lit("<"))
+        .and(trimmed.clone().str().ends_with(lit(">")));
+    when(bracketed)
+        .then(
+            trimmed
+                .clone()
+                .str()
+                .strip_prefix(lit("<"))
+                .str()
+                .strip_suffix(lit(">"))
+                .str()
+                .strip_chars(lit(NULL)),
+        )
+        .otherwise(trimmed)
 }
 
 /// The matching key: the whole address lower-cased (SPEC §2.3).

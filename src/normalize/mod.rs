@@ -67,7 +67,30 @@ fn value_key(expr: Expr) -> Expr {
         .replace_all(lit(r"[\s_\-]"), lit(""), false)
 }
 
-fn status_expr(input: &Input, unsub: Expr, cleaned: Expr) -> (Expr, Expr) {
+/// Temporary columns of [`rows`].
+const STATUS_RAW: &str = "status_raw";
+const STATUS_KEY: &str = "status_key";
+
+/// The status value as written (trimmed) and as a value key, for [`status_exprs`].
+fn status_value_exprs(input: &Input) -> [Expr; 2] {
+    match input.column_of(Field::Status) {
+        Some(column) => [
+            col(column).str().strip_chars(lit(NULL)).alias(STATUS_RAW),
+            value_key(col(column)).alias(STATUS_KEY),
+        ],
+        None => [
+            lit(NULL).cast(DataType::String).alias(STATUS_RAW),
+            lit(NULL).cast(DataType::String).alias(STATUS_KEY),
+        ],
+    }
+}
+
+/// The canonical status of a row, and the value as written where no profile knows it. A row
+/// without a status value takes the file's (from its name), else its withdrawal or bounce time,
+/// else subscribed (SPEC §2.2, §2.4).
+fn status_exprs(input: &Input) -> [Expr; 2] {
+    let unsub = col(Field::UnsubscribedAt.name());
+    let cleaned = col(Field::CleanedAt.name());
     let fallback = match &input.status_source {
         StatusSource::FileName(s) | StatusSource::Columns(s) => lit(s.name()),
         _ => when(unsub.is_not_null())
@@ -76,38 +99,27 @@ fn status_expr(input: &Input, unsub: Expr, cleaned: Expr) -> (Expr, Expr) {
             .then(lit(Status::Cleaned.name()))
             .otherwise(lit(Status::Subscribed.name())),
     };
-    let Some(column) = input.column_of(Field::Status) else {
-        return (fallback, lit(NULL).cast(DataType::String));
-    };
-    let raw = col(column).str().strip_chars(lit(NULL));
-    let key = value_key(col(column));
-    // Built inside out so that the first status in `Status::ALL` is tried first.
-    let mut status = lit(Status::Unknown.name());
-    for candidate in Status::ALL.into_iter().rev() {
-        let keys: Vec<String> = status_words(input.profile)
-            .into_iter()
-            .filter(|(_, s)| *s == candidate)
-            .map(|(word, _)| word)
-            .collect();
-        if keys.is_empty() {
-            continue;
-        }
-        status = when(
-            key.clone()
-                .is_in(lit(Series::new("words".into(), keys)).implode(false), false),
-        )
-        .then(lit(candidate.name()))
-        .otherwise(status);
-    }
-    let empty = raw
-        .clone()
+    let (words, statuses): (Vec<String>, Vec<&str>) = status_words(input.profile)
+        .into_iter()
+        .map(|(word, status)| (word, status.name()))
+        .unzip();
+    let known = col(STATUS_KEY).replace_strict(
+        lit(Series::new("words".into(), words)),
+        lit(Series::new("statuses".into(), statuses)),
+        Some(lit(Status::Unknown.name())),
+        Some(DataType::String),
+    );
+    let empty = col(STATUS_RAW)
         .is_null()
-        .or(raw.clone().str().len_bytes().eq(lit(0)));
-    let status = when(empty.clone()).then(fallback).otherwise(status);
+        .or(col(STATUS_RAW).str().len_bytes().eq(lit(0)));
+    let status = when(empty).then(fallback).otherwise(known);
     let unknown_value = when(status.clone().eq(lit(Status::Unknown.name())))
-        .then(raw)
+        .then(col(STATUS_RAW))
         .otherwise(lit(NULL).cast(DataType::String));
-    (status, unknown_value)
+    [
+        status.alias(Field::Status.name()),
+        unknown_value.alias(col::STATUS_UNKNOWN_VALUE),
+    ]
 }
 
 /// The row columns every contacts frame has, in order, after [`rows`].
@@ -146,15 +158,18 @@ fn has_time_column(field: Field) -> String {
 pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateColumn>) {
     debug_assert_eq!(input.role, Role::Contacts);
     let mut dates = Vec::new();
-    let mut exprs: Vec<Expr> = Vec::new();
     let email_col = input.column_of(Field::Email).unwrap_or("");
-    let email = email::display(col(email_col));
-    exprs.push(lit(file).alias(col::FILE));
-    exprs.push(col(col::LINE).cast(DataType::UInt32).alias(col::LINE));
-    exprs.push(email.clone().alias(Field::Email.name()));
-    exprs.push(email::key(email).alias(col::KEY));
-    let value = |field: Field, dates: &mut Vec<DateColumn>| -> Expr {
-        match input.column_of(field) {
+    let mut exprs: Vec<Expr> = vec![
+        lit(file).alias(col::FILE),
+        col(col::LINE).cast(DataType::UInt32).alias(col::LINE),
+        email::display(col(email_col)).alias(Field::Email.name()),
+    ];
+    exprs.extend(status_value_exprs(input));
+    for field in Field::ALL {
+        if matches!(field, Field::Email | Field::Status) {
+            continue;
+        }
+        let expr = match input.column_of(field) {
             None => null_of(field.kind()),
             Some(column) => match field.kind() {
                 FieldKind::Text => col(column).str().strip_chars(lit(NULL)),
@@ -172,22 +187,9 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
                     date::parse_expr(col(column), order, stats)
                 }
             },
-        }
-    };
-    let unsub = value(Field::UnsubscribedAt, &mut dates);
-    let cleaned = value(Field::CleanedAt, &mut dates);
-    let (status, unknown_value) = status_expr(input, unsub.clone(), cleaned.clone());
-    for field in Field::ALL {
-        let expr = match field {
-            Field::Email => continue,
-            Field::Status => status.clone(),
-            Field::UnsubscribedAt => unsub.clone(),
-            Field::CleanedAt => cleaned.clone(),
-            other => value(other, &mut dates),
         };
         exprs.push(expr.alias(field.name()));
     }
-    exprs.push(unknown_value.alias(col::STATUS_UNKNOWN_VALUE));
     for field in CONSENT_FIELDS {
         let has_time = match input.column_of(field) {
             Some(column) => col(column)
@@ -210,6 +212,8 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
         )
         .alias(col::SOURCE_REF),
     );
+    let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
+    temporary.extend([STATUS_RAW.to_string(), STATUS_KEY.to_string()]);
     let frame = input
         .frame
         .clone()
@@ -222,8 +226,11 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
                 .gt(lit(0)),
         )
         .select(exprs)
+        .with_columns(status_exprs(input))
+        .with_column(email::key(col(Field::Email.name())).alias(col::KEY))
         .with_columns(consent_exprs(input))
-        .drop(cols(CONSENT_FIELDS.map(has_time_column)));
+        .drop(cols(temporary))
+        .select(row_columns().into_iter().map(col).collect::<Vec<_>>());
     (frame, dates)
 }
 

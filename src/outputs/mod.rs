@@ -73,8 +73,12 @@ fn guarded(name: &str) -> Expr {
         .alias(name)
 }
 
-fn date(name: &str, alias: &str) -> Expr {
-    format_expr(col(name)).alias(alias)
+/// Formatted once in [`tables`], then selected by every output that shows it.
+const CONSENT_DATE: &str = "consent_date";
+const LAST_ACTIVITY: &str = "last_activity_text";
+
+fn date(formatted: &str, alias: &str) -> Expr {
+    col(formatted).alias(alias)
 }
 
 fn yes_no(name: &str) -> Expr {
@@ -116,7 +120,15 @@ pub fn tables(
     rejects: &[Reject],
     as_of: i64,
 ) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
-    let lf = contacts.clone().lazy();
+    let lf = contacts
+        .clone()
+        .lazy()
+        .with_columns([
+            format_expr(col(col::CONSENT_AT)).alias(CONSENT_DATE),
+            format_expr(col(col::LAST_ACTIVITY)).alias(LAST_ACTIVITY),
+        ])
+        .collect()?
+        .lazy();
     let email = || col(Field::Email.name());
     let names = || {
         [
@@ -131,9 +143,9 @@ pub fn tables(
             col(col::OUTCOME),
             col(col::REASONS),
             col(col::EVIDENCE),
-            date(col::CONSENT_AT, "consent_date"),
+            date(CONSENT_DATE, "consent_date"),
             guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
-            date(col::LAST_ACTIVITY, "last_activity"),
+            date(LAST_ACTIVITY, "last_activity"),
             col(Field::Status.name()),
             guarded(col::SOURCES),
         ])
@@ -146,7 +158,7 @@ pub fn tables(
             names()[0].clone(),
             names()[1].clone(),
             col(col::REASONS),
-            date(col::CONSENT_AT, "consent_date"),
+            date(CONSENT_DATE, "consent_date"),
         ])
         .collect()?;
     let deletion = lf
@@ -187,8 +199,8 @@ pub fn tables(
                 email(),
                 names()[0].clone(),
                 names()[1].clone(),
-                date(col::CONSENT_AT, "consent_date"),
-                date(col::LAST_ACTIVITY, "last_activity"),
+                date(CONSENT_DATE, "consent_date"),
+                date(LAST_ACTIVITY, "last_activity"),
             ])
             .collect()
     };
