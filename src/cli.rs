@@ -21,6 +21,40 @@ pub enum Command {
     /// Ingest, decide, and write every output and the report.
     #[command(after_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
+    /// Print the effective policy as TOML (or in plain words with --explain).
+    #[command(after_help = POLICY_EXAMPLES)]
+    Policy(PolicyArgs),
+}
+
+const POLICY_EXAMPLES: &str = "\
+Examples:
+  listaudit policy --preset de > policy.toml      # save, edit, pass back with --policy
+  listaudit policy --policy policy.toml --explain --lang nl";
+
+/// Where the policy comes from; shared by `audit` and `policy`.
+#[derive(Debug, Args)]
+pub struct PolicyOptions {
+    /// The jurisdiction preset: nl (default), eu, de, fr, uk.
+    #[arg(long, value_name = "PRESET")]
+    pub preset: Option<String>,
+
+    /// A policy TOML file whose values override the preset's.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    #[command(flatten)]
+    pub source: PolicyOptions,
+
+    /// Print the policy in plain words, for a privacy statement or a record of processing.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// The language of --explain: en or nl (default from LANG, else en).
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
 }
 
 const AUDIT_EXAMPLES: &str = "\
@@ -53,6 +87,14 @@ pub struct AuditArgs {
     /// Use COLUMN for FIELD, overriding detection (e.g. --map email=Mailadres).
     #[arg(long = "map", value_name = "FIELD=COLUMN")]
     pub maps: Vec<String>,
+
+    #[command(flatten)]
+    pub policy: PolicyOptions,
+
+    /// Judge each contact with a country column (Mailchimp's CC) by that country's preset
+    /// where one exists (NL, DE, FR, GB), else by --preset.
+    #[arg(long)]
+    pub preset_by_country: bool,
 
     /// Read every input as this service's export instead of detecting it.
     #[arg(long, value_name = "SERVICE")]

@@ -36,13 +36,19 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
             let settings = settings::AuditSettings::resolve(args, today)?;
             commands::audit::run(&settings, &printer)
         }
+        cli::Command::Policy(args) => {
+            commands::policy::run(&args, &printer::Printer { quiet: false })
+        }
     }
 }
 
 /// The exit status an error stands for (SPEC §6).
 pub fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
     for cause in error.chain() {
-        if cause.is::<settings::UsageError>() {
+        if cause.is::<settings::UsageError>()
+            || cause.is::<settings::SettingsError>()
+            || cause.is::<policy::file::PolicyError>()
+        {
             return ExitStatus::Usage;
         }
         if let Some(outputs::OutputError::Exists { .. }) = cause.downcast_ref() {

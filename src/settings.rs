@@ -7,10 +7,12 @@ use chrono::NaiveDate;
 use thiserror::Error;
 
 use crate::cli::AuditArgs;
+use crate::cli::PolicyOptions;
 use crate::fields::Field;
 use crate::ingest::IngestOptions;
 use crate::ingest::profile;
-use crate::policy::Policy;
+use crate::policy::file::{PolicyError, resolve};
+use crate::policy::{Preset, Resolved};
 
 /// A usage error (exit 2), said in words the user can act on.
 #[derive(Debug, Error)]
@@ -23,6 +25,35 @@ pub enum UsageError {
     MapField { given: String, problem: String },
     #[error("--format `{0}` is not a known service; the services are: {1}")]
     Format(String, String),
+    #[error("--preset: {0}")]
+    Preset(String),
+    #[error("{0}")]
+    Lang(String),
+}
+
+/// The policy the user asked for: `--preset`, then `--policy`.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub preset: Option<Preset>,
+    pub file: Option<PathBuf>,
+}
+
+impl PolicySource {
+    pub fn from_options(options: &PolicyOptions) -> Result<PolicySource, UsageError> {
+        let preset = match &options.preset {
+            None => None,
+            Some(p) => Some(p.parse().map_err(UsageError::Preset)?),
+        };
+        Ok(PolicySource {
+            preset,
+            file: options.policy.clone(),
+        })
+    }
+
+    /// The effective policy, starting from `preset` instead of the user's where given.
+    pub fn resolve(&self, preset: Option<Preset>) -> Result<Resolved, PolicyError> {
+        resolve(preset.or(self.preset), self.file.as_deref())
+    }
 }
 
 /// Everything `audit` needs to know.
@@ -32,7 +63,9 @@ pub struct AuditSettings {
     pub activity: Vec<PathBuf>,
     pub out: PathBuf,
     pub as_of: NaiveDate,
-    pub policy: Policy,
+    pub policy: Resolved,
+    pub policy_source: PolicySource,
+    pub preset_by_country: bool,
     pub ingest: IngestOptions,
     pub force: bool,
     pub dry_run: bool,
@@ -42,8 +75,17 @@ pub struct AuditSettings {
     pub fail_on_findings: bool,
 }
 
+/// Why `audit` cannot start: a usage error or a policy error, both exit 2.
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
 impl AuditSettings {
-    pub fn resolve(args: AuditArgs, today: NaiveDate) -> Result<AuditSettings, UsageError> {
+    pub fn resolve(args: AuditArgs, today: NaiveDate) -> Result<AuditSettings, SettingsError> {
         let as_of = match &args.as_of {
             None => today,
             Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -74,7 +116,8 @@ impl AuditSettings {
                 UsageError::Format(name.clone(), names.join(", "))
             })?),
         };
-        let policy = Policy::nl();
+        let policy_source = PolicySource::from_options(&args.policy)?;
+        let policy = policy_source.resolve(None)?;
         Ok(AuditSettings {
             inputs: args.inputs,
             activity: args.activity,
@@ -83,9 +126,11 @@ impl AuditSettings {
             ingest: IngestOptions {
                 overrides,
                 format,
-                max_reject_pct: policy.max_reject_pct,
+                max_reject_pct: policy.policy.max_reject_pct,
             },
             policy,
+            policy_source,
+            preset_by_country: args.preset_by_country,
             force: args.force,
             dry_run: args.dry_run,
             excel: args.excel,

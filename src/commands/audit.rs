@@ -20,6 +20,7 @@ use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::start_of_day_millis;
 use crate::normalize::{self, DateColumn};
 use crate::outputs::{self, Content, CsvStyle, Output};
+use crate::policy::Preset;
 use crate::printer::Printer;
 use crate::report::{self, RunSummary};
 use crate::settings::AuditSettings;
@@ -76,12 +77,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         let (frame, dates) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let (frame, dates) = normalize::rows(input, file, &settings.policy);
+                let (frame, dates) = normalize::rows(input, file, &settings.policy.policy);
                 row_frames.push(frame);
                 ((), dates)
             }
             Role::Activity => {
-                let (frame, dates) = normalize::activity(input, &settings.policy);
+                let (frame, dates) = normalize::activity(input, &settings.policy.policy);
                 activity_frames.push(frame);
                 ((), dates)
             }
@@ -101,10 +102,27 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             "cannot combine the activity files",
         )?)
     };
-    let decision = ctx(
-        decide::decide(rows, activity, &settings.policy, as_of),
-        "cannot decide the contacts",
-    )?;
+    let decision = if settings.preset_by_country {
+        let mut policies = Vec::new();
+        for preset in Preset::ALL {
+            policies.push((preset, settings.policy_source.resolve(Some(preset))?.policy));
+        }
+        ctx(
+            decide::decide_by_country(
+                rows,
+                activity,
+                settings.policy.policy.preset,
+                &policies,
+                as_of,
+            ),
+            "cannot decide the contacts",
+        )?
+    } else {
+        ctx(
+            decide::decide(rows, activity, &settings.policy.policy, as_of),
+            "cannot decide the contacts",
+        )?
+    };
     let tables = ctx(
         outputs::tables(&decision.contacts, &rejects, as_of),
         "cannot build the outputs",
@@ -351,6 +369,11 @@ fn summarize(
             dry_run: settings.dry_run,
         },
         policy: settings.policy.clone(),
+        presets_by_country: if settings.preset_by_country {
+            value_counts(contacts, decide::PRESET)?
+        } else {
+            BTreeMap::new()
+        },
         inputs: input_summaries,
         counts: report::Counts {
             rows,

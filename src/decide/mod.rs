@@ -14,7 +14,7 @@ pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_REF,
     STATUS_UNKNOWN_VALUE,
 };
-use crate::policy::Policy;
+use crate::policy::{Policy, Preset};
 use compile::{Context, expr, first_match, with_derived};
 use rules::{Evidence, Outcome, Reason, Row};
 
@@ -276,27 +276,8 @@ pub fn decide(
     let mut contacts = merge(rows, policy)?.collect()?.lazy();
     let mut activity_only = 0;
     if let Some(activity) = activity {
-        let latest = if policy.opens_count {
-            max_horizontal([col(activity_col::OPEN), col(activity_col::OTHER)])?
-        } else {
-            col(activity_col::OTHER)
-        };
-        let per_key = activity
-            .group_by([col(activity_col::KEY)])
-            .agg([latest.max().alias("activity_at")])
-            .collect()?;
-        let known = contacts.clone().select([col(KEY)]);
-        activity_only = per_key
-            .clone()
-            .lazy()
-            .join(
-                known,
-                [col(activity_col::KEY)],
-                [col(KEY)],
-                JoinArgs::new(JoinType::Anti),
-            )
-            .collect()?
-            .height() as u64;
+        let per_key = activity_per_key(activity, policy)?;
+        activity_only = without_contact(&per_key, contacts.clone())?;
         contacts = contacts
             .join(
                 per_key.lazy(),
@@ -308,7 +289,7 @@ pub fn decide(
                 },
             )
             .with_columns([
-                max_horizontal([col(col::LAST_ACTIVITY), col("activity_at")])?
+                max_horizontal([col(col::LAST_ACTIVITY), col(ACTIVITY_AT)])?
                     .alias(col::LAST_ACTIVITY),
                 lit(true).alias(col::ENGAGEMENT_DATA),
             ]);
@@ -364,6 +345,131 @@ pub fn decide(
             outcome.alias(col::OUTCOME),
             expr(&rules::suppress_rule(), &cx)?.alias(col::SUPPRESS),
         ])
+        .collect()?;
+    Ok(Decision {
+        contacts,
+        activity_only,
+    })
+}
+
+const ACTIVITY_AT: &str = "activity_at";
+
+/// The latest engagement per key in the `--activity` rows, under the policy's `opens_count`.
+fn activity_per_key(activity: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
+    let latest = if policy.opens_count {
+        max_horizontal([col(activity_col::OPEN), col(activity_col::OTHER)])?
+    } else {
+        col(activity_col::OTHER)
+    };
+    activity
+        .group_by([col(activity_col::KEY)])
+        .agg([latest.max().alias(ACTIVITY_AT)])
+        .collect()
+}
+
+/// How many activity keys belong to no contact.
+fn without_contact(per_key: &DataFrame, contacts: LazyFrame) -> PolarsResult<u64> {
+    Ok(per_key
+        .clone()
+        .lazy()
+        .join(
+            contacts.select([col(KEY)]),
+            [col(activity_col::KEY)],
+            [col(KEY)],
+            JoinArgs::new(JoinType::Anti),
+        )
+        .collect()?
+        .height() as u64)
+}
+
+/// The preset each contact was judged by, with `--preset-by-country`.
+pub const PRESET: &str = "preset";
+const INPUT_ORDER: &str = "input_order";
+
+/// SPEC §3 with `--preset-by-country`: each contact is judged by the policy of its country's
+/// preset (its first non-empty country), else by `base`. The import-artefact rule counts within
+/// each preset's contacts.
+pub fn decide_by_country(
+    rows: LazyFrame,
+    activity: Option<LazyFrame>,
+    base: Preset,
+    policies: &[(Preset, Policy)],
+    as_of: i64,
+) -> PolarsResult<Decision> {
+    let rows = rows.with_row_index(INPUT_ORDER, None).collect()?;
+    let (codes, presets): (Vec<&str>, Vec<&str>) = [
+        ("NL", Preset::Nl),
+        ("DE", Preset::De),
+        ("FR", Preset::Fr),
+        ("GB", Preset::Uk),
+        ("UK", Preset::Uk),
+    ]
+    .into_iter()
+    .map(|(code, preset)| (code, preset.name()))
+    .unzip();
+    let per_key = rows
+        .clone()
+        .lazy()
+        .group_by([col(KEY)])
+        .agg([
+            col(Field::Country.name())
+                .first_non_null()
+                .alias("contact_country"),
+            col(INPUT_ORDER).min(),
+        ])
+        .with_column(
+            col("contact_country")
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .to_uppercase()
+                .replace_strict(
+                    lit(Series::new("codes".into(), codes)),
+                    lit(Series::new("presets".into(), presets)),
+                    Some(lit(base.name())),
+                    Some(DataType::String),
+                )
+                .fill_null(lit(base.name()))
+                .alias(PRESET),
+        )
+        .collect()?;
+    let rows = rows
+        .lazy()
+        .drop(cols([INPUT_ORDER]))
+        .join(
+            per_key.clone().lazy().select([col(KEY), col(PRESET)]),
+            [col(KEY)],
+            [col(KEY)],
+            JoinArgs {
+                maintain_order: MaintainOrderJoin::Left,
+                ..JoinArgs::new(JoinType::Left)
+            },
+        )
+        .collect()?;
+    let mut parts = Vec::new();
+    for (preset, policy) in policies {
+        let part = rows
+            .clone()
+            .lazy()
+            .filter(col(PRESET).eq(lit(preset.name())))
+            .drop(cols([PRESET]));
+        let decision = decide(part, activity.clone(), policy, as_of)?;
+        parts.push(
+            decision
+                .contacts
+                .lazy()
+                .with_column(lit(preset.name()).alias(PRESET)),
+        );
+    }
+    let mut activity_only = 0;
+    if let (Some(activity), Some((_, policy))) = (activity, policies.first()) {
+        activity_only = without_contact(&activity_per_key(activity, policy)?, rows.lazy())?;
+    }
+    let order = per_key.lazy().select([col(KEY), col(INPUT_ORDER)]);
+    let contacts = concat(parts, UnionArgs::default())?
+        .join(order, [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
+        .sort([INPUT_ORDER], SortMultipleOptions::default())
+        .drop(cols([INPUT_ORDER]))
         .collect()?;
     Ok(Decision {
         contacts,

@@ -150,6 +150,15 @@ pub fn tables(
             guarded(col::SOURCES),
         ])
         .collect()?;
+    // With --preset-by-country, the preset each contact was judged by.
+    let audit = match contacts.column(crate::decide::PRESET) {
+        Ok(preset) => {
+            let mut audit = audit;
+            audit.with_column(preset.clone())?;
+            audit
+        }
+        Err(_) => audit,
+    };
     let repermission = lf
         .clone()
         .filter(outcome_is("repermission"))

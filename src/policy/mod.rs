@@ -1,12 +1,20 @@
-//! The policy: every number and choice the rules of SPEC §3 use, with the preset it came from.
+//! The policy: every number and choice the rules of SPEC §3 use, where each value came from,
+//! and why it is what it is.
 //!
-//! The `nl` preset is the default (SPEC §3.4). Each value is documented with its source; the
-//! report embeds the whole policy so that a run can be explained later.
+//! Layers, as ruff_workspace has them: a preset ([`presets`]) gives every value with its reason
+//! and source; a policy file ([`file`]) overrides any of them, checked key by key; the result is
+//! one [`Policy`] the pipeline reads, plus the [`Origin`] of each value for the report and for
+//! `listaudit policy`.
+
+pub mod explain;
+pub mod file;
+pub mod presets;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::normalize::date::DateOrder;
+pub use presets::Preset;
 
 /// What happens to a contact without any proof of consent (SPEC §3.3 row 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,70 +34,150 @@ pub enum InactivityWithoutData {
     ConsentDate,
 }
 
-/// The effective policy of a run.
-#[derive(Debug, Clone, Serialize)]
+/// The effective policy of a run. Field names are the policy file's keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Policy {
-    /// The preset the values came from.
-    pub preset: &'static str,
-    /// Days without engagement after which a contact is `inactive`. NL market practice: two
-    /// years (LEGAL.md B.4); CNIL uses three.
+    /// The preset the values started from.
+    pub preset: Preset,
     pub inactive_days: u32,
-    /// Whether an open counts as engagement (CNIL: it does not).
     pub opens_count: bool,
-    /// Consents from before this day are `pre-gdpr` (GDPR applicable from 2018-05-25, Art. 99(2);
-    /// EDPB 05/2020 §166: old consents without references must be renewed).
     pub gdpr_cutoff: NaiveDate,
-    /// A pending double opt-in older than this is `unconfirmed` (listmonk/Mailchimp practice).
     pub pending_max_days: u32,
-    /// Days after a re-permission send without renewal before `repermission-expired` (SPEC §8).
     pub repermission_grace_days: u32,
-    /// How far ahead `nearing-inactivity` looks.
     pub reengage_days: u32,
-    /// How many contacts sharing one consent second make it an import artefact (SPEC §3.1).
     pub import_artifact_min: u32,
-    /// Whether `full` evidence needs a double opt-in confirmation (German case law, BGH I ZR 164/09).
     pub require_double_opt_in: bool,
-    /// What to do with contacts without proof of consent.
     pub no_proof: NoProof,
-    /// The user's statement that customers were offered an opt-out at purchase and in every mail
-    /// (ePrivacy Art. 13(2)); off by default.
     pub soft_opt_in: bool,
-    /// How to judge inactivity without engagement data.
     pub inactivity_without_data: InactivityWithoutData,
-    /// The order of day and month in a column that stays ambiguous.
     pub date_order: DateOrder,
-    /// More rows of a file rejected for their form than this percentage fails the run (SPEC §2.1).
     pub max_reject_pct: f64,
-    /// Sources that are bought or rented lists: never consent (SPEC §3.1).
     pub bought_sources: String,
-    /// Sources that are imports: partial evidence at best without a double opt-in.
     pub import_sources: String,
-    /// Sources that only covered a purchase or a giveaway: no consent for newsletters.
     pub purchase_sources: String,
+}
+
+/// Every key of a policy, in the order `listaudit policy` prints them.
+pub const KEYS: [&str; 17] = [
+    "inactive_days",
+    "opens_count",
+    "gdpr_cutoff",
+    "pending_max_days",
+    "repermission_grace_days",
+    "reengage_days",
+    "import_artifact_min",
+    "require_double_opt_in",
+    "no_proof",
+    "soft_opt_in",
+    "inactivity_without_data",
+    "date_order",
+    "max_reject_pct",
+    "bought_sources",
+    "import_sources",
+    "purchase_sources",
+    // The preset itself comes first in the file but last here: it is where the others start.
+    "preset",
+];
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "from")]
+pub enum Origin {
+    Preset { preset: Preset },
+    File { file: String, line: usize },
+}
+
+/// A policy with the origin of each of its values.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resolved {
+    pub policy: Policy,
+    /// (key, origin), in [`KEYS`] order without `preset`.
+    pub origins: Vec<(&'static str, Origin)>,
 }
 
 impl Policy {
     /// The Dutch preset, the default (SPEC §3.4).
     pub fn nl() -> Policy {
-        Policy {
-            preset: "nl",
-            inactive_days: 730,
-            opens_count: true,
-            gdpr_cutoff: NaiveDate::from_ymd_opt(2018, 5, 25).expect("a valid date"),
-            pending_max_days: 30,
-            repermission_grace_days: 30,
-            reengage_days: 60,
-            import_artifact_min: 20,
-            require_double_opt_in: false,
-            no_proof: NoProof::Delete,
-            soft_opt_in: false,
-            inactivity_without_data: InactivityWithoutData::NotAssessed,
-            date_order: DateOrder::DayFirst,
-            max_reject_pct: 5.0,
-            bought_sources: "purchased|bought|rented|gekocht|gehuurd".into(),
-            import_sources: "import|imported|manual|handmatig|list import".into(),
-            purchase_sources: "giveaway|freebie|weggever|lead ?magnet|checkout|order|bestelling|purchase|aankoop|webshop|shopify|kassa".into(),
+        Preset::Nl.policy()
+    }
+
+    /// The value of one key, as the policy file writes it.
+    pub fn toml_value(&self, key: &str) -> Option<String> {
+        let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
+        Some(match key {
+            "preset" => quoted(self.preset.name()),
+            "inactive_days" => self.inactive_days.to_string(),
+            "opens_count" => self.opens_count.to_string(),
+            "gdpr_cutoff" => self.gdpr_cutoff.format("%Y-%m-%d").to_string(),
+            "pending_max_days" => self.pending_max_days.to_string(),
+            "repermission_grace_days" => self.repermission_grace_days.to_string(),
+            "reengage_days" => self.reengage_days.to_string(),
+            "import_artifact_min" => self.import_artifact_min.to_string(),
+            "require_double_opt_in" => self.require_double_opt_in.to_string(),
+            "no_proof" => quoted(match self.no_proof {
+                NoProof::Delete => "delete",
+                NoProof::Repermission => "repermission",
+            }),
+            "soft_opt_in" => self.soft_opt_in.to_string(),
+            "inactivity_without_data" => quoted(match self.inactivity_without_data {
+                InactivityWithoutData::NotAssessed => "not-assessed",
+                InactivityWithoutData::ConsentDate => "consent-date",
+            }),
+            "date_order" => quoted(match self.date_order {
+                DateOrder::DayFirst => "day-first",
+                DateOrder::MonthFirst => "month-first",
+            }),
+            "max_reject_pct" => toml::Value::Float(self.max_reject_pct).to_string(),
+            "bought_sources" => quoted(&self.bought_sources),
+            "import_sources" => quoted(&self.import_sources),
+            "purchase_sources" => quoted(&self.purchase_sources),
+            _ => return None,
+        })
+    }
+}
+
+impl Resolved {
+    /// A preset's values, all of them from the preset.
+    pub fn from_preset(preset: Preset) -> Resolved {
+        Resolved {
+            policy: preset.policy(),
+            origins: KEYS
+                .iter()
+                .filter(|k| **k != "preset")
+                .map(|k| (*k, Origin::Preset { preset }))
+                .collect(),
         }
+    }
+
+    /// The effective policy as TOML that `--policy` takes back unchanged, each value with its
+    /// reason and where it came from.
+    pub fn to_toml(&self) -> String {
+        let p = &self.policy;
+        let mut out = String::new();
+        out.push_str("# listaudit policy: the values in force, each with its reason and source.\n");
+        out.push_str("# Save this file, change what you need, and pass it back with --policy.\n");
+        out.push_str(&format!(
+            "preset = {}\n",
+            p.toml_value("preset").unwrap_or_default()
+        ));
+        for (key, origin) in &self.origins {
+            out.push('\n');
+            let reason = presets::reason(key, p.preset);
+            out.push_str(&format!("# {reason}\n"));
+            match origin {
+                Origin::Preset { preset } => {
+                    out.push_str(&format!("# (preset {})\n", preset.name()))
+                }
+                Origin::File { file, line } => {
+                    out.push_str(&format!("# (set in {file}, line {line})\n"))
+                }
+            }
+            out.push_str(&format!(
+                "{key} = {}\n",
+                p.toml_value(key).unwrap_or_default()
+            ));
+        }
+        out
     }
 }
 

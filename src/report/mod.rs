@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::policy::Policy;
+use crate::policy::Resolved;
 
 pub const DISCLAIMER: &str = "listaudit applies documented rules to the data you gave it. This report is not legal advice; decide with your own adviser where the rules or the data leave room for doubt.";
 
@@ -16,7 +16,11 @@ pub const DISCLAIMER: &str = "listaudit applies documented rules to the data you
 pub struct RunSummary {
     pub tool: Tool,
     pub run: Run,
-    pub policy: Policy,
+    /// The effective policy and where each value came from.
+    pub policy: Resolved,
+    /// Contacts per preset, with `--preset-by-country`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub presets_by_country: BTreeMap<String, u64>,
     pub inputs: Vec<InputSummary>,
     pub counts: Counts,
     pub dates: Vec<DateSummary>,
@@ -152,7 +156,7 @@ impl RunSummary {
             c.rows,
             self.inputs.len(),
             self.run.as_of,
-            self.policy.preset
+            self.policy.policy.preset
         );
         for outcome in ["keep", "repermission", "no-marketing", "delete"] {
             let n = c.outcomes.get(outcome).copied().unwrap_or(0);

@@ -7,6 +7,7 @@ mod harness;
 mod ingest;
 mod merge;
 mod outputs;
+mod policy;
 mod properties;
 mod rules;
 mod sample;

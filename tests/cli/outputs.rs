@@ -127,8 +127,8 @@ fn report_records_the_run() {
     let case = sample_case();
     let report = case.report();
     assert_eq!(report["run"]["as_of"], "2026-12-01");
-    assert_eq!(report["policy"]["preset"], "nl");
-    assert_eq!(report["policy"]["inactive_days"], 730);
+    assert_eq!(report["policy"]["policy"]["preset"], "nl");
+    assert_eq!(report["policy"]["policy"]["inactive_days"], 730);
     assert_eq!(report["inputs"][0]["file"], "list.csv");
     assert_eq!(
         report["inputs"][0]["sha256"],
