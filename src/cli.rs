@@ -100,6 +100,19 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SERVICE")]
     pub format: Option<String>,
 
+    /// Read every input in this encoding: utf-8, utf-16le, utf-16be, windows-1252.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
+
+    /// Read every input with this delimiter (one character, or `tab`).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Declare a fact an export does not carry, e.g. shopify.csv:double_opt_in=yes; recorded
+    /// in the report as your attestation.
+    #[arg(long, value_name = "INPUT:FIELD=VALUE")]
+    pub assume: Vec<String>,
+
     /// Replace the outputs of an earlier run in --out.
     #[arg(long)]
     pub force: bool,

@@ -9,8 +9,8 @@ use thiserror::Error;
 use crate::cli::AuditArgs;
 use crate::cli::PolicyOptions;
 use crate::fields::Field;
-use crate::ingest::IngestOptions;
 use crate::ingest::profile;
+use crate::ingest::{Encoding, IngestOptions};
 use crate::policy::file::{PolicyError, resolve};
 use crate::policy::{Preset, Resolved};
 
@@ -27,8 +27,47 @@ pub enum UsageError {
     Format(String, String),
     #[error("--preset: {0}")]
     Preset(String),
+    #[error(
+        "--encoding `{0}` is not an encoding listaudit reads\n\nhint: utf-8, utf-16le, utf-16be or windows-1252"
+    )]
+    Encoding(String),
+    #[error(
+        "--delimiter `{0}` is not a delimiter\n\nhint: one character, or tab (e.g. --delimiter ';')"
+    )]
+    Delimiter(String),
+    #[error(
+        "--assume `{0}` is not INPUT:FIELD=VALUE\n\nhint: e.g. --assume shopify.csv:double_opt_in=yes"
+    )]
+    Assume(String),
     #[error("{0}")]
     Lang(String),
+}
+
+/// `--delimiter`: one character, or `tab`.
+fn parse_delimiter(text: &str) -> Option<u8> {
+    match text {
+        "tab" | "TAB" | "\\t" | "\t" => Some(b'\t'),
+        t if t.len() == 1 && t.is_ascii() => Some(t.as_bytes()[0]),
+        _ => None,
+    }
+}
+
+/// `--assume INPUT:FIELD=VALUE`; the input may itself hold `:`, the field may not.
+fn parse_assume(given: &str) -> Result<(String, Field, String), UsageError> {
+    let bad = || UsageError::Assume(given.to_string());
+    let (target, value) = given.split_once('=').ok_or_else(bad)?;
+    let (input, field) = target.rsplit_once(':').ok_or_else(bad)?;
+    if input.trim().is_empty() || value.trim().is_empty() {
+        return Err(bad());
+    }
+    let field: Field = field
+        .trim()
+        .parse()
+        .map_err(|problem| UsageError::MapField {
+            given: given.to_string(),
+            problem,
+        })?;
+    Ok((input.trim().to_string(), field, value.trim().to_string()))
 }
 
 /// The policy the user asked for: `--preset`, then `--policy`.
@@ -116,6 +155,20 @@ impl AuditSettings {
                 UsageError::Format(name.clone(), names.join(", "))
             })?),
         };
+        let encoding = match &args.encoding {
+            None => None,
+            Some(name) => {
+                Some(Encoding::parse(name).ok_or_else(|| UsageError::Encoding(name.clone()))?)
+            }
+        };
+        let delimiter = match &args.delimiter {
+            None => None,
+            Some(d) => Some(parse_delimiter(d).ok_or_else(|| UsageError::Delimiter(d.clone()))?),
+        };
+        let mut assume = Vec::new();
+        for given in &args.assume {
+            assume.push(parse_assume(given)?);
+        }
         let policy_source = PolicySource::from_options(&args.policy)?;
         let policy = policy_source.resolve(None)?;
         Ok(AuditSettings {
@@ -127,6 +180,9 @@ impl AuditSettings {
                 overrides,
                 format,
                 max_reject_pct: policy.policy.max_reject_pct,
+                encoding,
+                delimiter,
+                assume,
             },
             policy,
             policy_source,

@@ -18,7 +18,7 @@ use crate::exit::ExitStatus;
 use crate::fields::Field;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::start_of_day_millis;
-use crate::normalize::{self, DateColumn};
+use crate::normalize::{self, DateColumn, DateDecision};
 use crate::outputs::{self, Content, CsvStyle, Output};
 use crate::policy::Preset;
 use crate::printer::Printer;
@@ -46,49 +46,33 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     outputs::check_overwrite(&settings.out, &written_names, settings.force)?;
 
     let mut rejects: Vec<Reject> = Vec::new();
-    let mut inputs: Vec<Input> = Vec::new();
-    for given in &settings.inputs {
-        for path in ingest::expand(given)? {
-            let name = path.display().to_string();
-            inputs.push(ingest::read_input(
-                &path,
-                name,
-                Role::Contacts,
-                &settings.ingest,
-                &mut rejects,
-            )?);
-        }
-    }
-    for path in &settings.activity {
-        let name = path.display().to_string();
-        inputs.push(ingest::read_input(
-            path,
-            name,
-            Role::Activity,
-            &settings.ingest,
-            &mut rejects,
-        )?);
-    }
+    let mut staged = ingest::Staged::default();
+    let inputs = read_inputs(settings, &mut staged, &mut rejects)?;
 
     let mut date_columns: Vec<DateColumn> = Vec::new();
+    let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
     for (index, input) in inputs.iter().enumerate() {
-        let (frame, dates) = match input.role {
+        let decided = ctx(
+            normalize::date_decisions(input, &settings.policy.policy),
+            "cannot read the date columns",
+        )?;
+        let dates = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let (frame, dates) = normalize::rows(input, file, &settings.policy.policy);
+                let (frame, dates) = normalize::rows(input, file, &decided);
                 row_frames.push(frame);
-                ((), dates)
+                dates
             }
             Role::Activity => {
-                let (frame, dates) = normalize::activity(input, &settings.policy.policy);
+                let (frame, dates) = normalize::activity(input, &decided);
                 activity_frames.push(frame);
-                ((), dates)
+                dates
             }
         };
-        let () = frame;
         date_columns.extend(dates);
+        decisions.push(decided);
     }
     let rows = ctx(
         concat(row_frames, UnionArgs::default()),
@@ -128,7 +112,14 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         "cannot build the outputs",
     )?;
 
-    let mut summary = summarize(settings, &inputs, &rejects, &decision, &date_columns)?;
+    let mut summary = summarize(
+        settings,
+        &inputs,
+        &rejects,
+        &decision,
+        &date_columns,
+        &decisions,
+    )?;
     summary.run.started_at = started_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     summary.outputs = tables
         .iter()
@@ -174,6 +165,31 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     })
 }
 
+/// Every contacts input, then every activity input, read and mapped.
+pub fn read_inputs(
+    settings: &AuditSettings,
+    staged: &mut ingest::Staged,
+    rejects: &mut Vec<Reject>,
+) -> Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    for (given, role) in settings
+        .inputs
+        .iter()
+        .map(|p| (p, Role::Contacts))
+        .chain(settings.activity.iter().map(|p| (p, Role::Activity)))
+    {
+        for member in ingest::expand(given, staged)? {
+            inputs.push(ingest::read_input(
+                &member,
+                role,
+                &settings.ingest,
+                rejects,
+            )?);
+        }
+    }
+    Ok(inputs)
+}
+
 fn bool_count(frame: &DataFrame, name: &str) -> Result<u64> {
     Ok(frame.column(name)?.bool()?.sum().unwrap_or(0) as u64)
 }
@@ -192,6 +208,7 @@ fn summarize(
     rejects: &[Reject],
     decision: &decide::Decision,
     dates: &[DateColumn],
+    decisions: &[Vec<DateDecision>],
 ) -> Result<RunSummary> {
     let contacts = &decision.contacts;
     let contact_inputs = || inputs.iter().filter(|i| i.role == Role::Contacts);
@@ -252,15 +269,28 @@ fn summarize(
             _ => {}
         }
     }
+    let decided = |file: &str, field: Field| {
+        inputs
+            .iter()
+            .zip(decisions)
+            .find(|(i, _)| i.name == file)
+            .and_then(|(_, ds)| ds.iter().find(|d| d.field == field))
+    };
     let date_summaries: Vec<report::DateSummary> = dates
         .iter()
         .map(|d| {
             let (values, unparseable, naive) = d.stats.snapshot();
+            let decision = decided(&d.file, d.field);
             report::DateSummary {
                 file: d.file.clone(),
                 column: d.header.clone(),
                 field: d.field.name().to_string(),
-                order: format!("{:?}", d.order),
+                order: match d.order {
+                    normalize::date::DateOrder::DayFirst => "day-first",
+                    normalize::date::DateOrder::MonthFirst => "month-first",
+                },
+                order_reason: decision.map_or_else(String::new, |d| d.reason.clone()),
+                format: decision.map_or_else(String::new, |d| d.format.clone()),
                 values,
                 unparseable,
                 naive_read_as_utc: naive,
@@ -268,6 +298,12 @@ fn summarize(
         })
         .collect();
     for d in &date_summaries {
+        if d.order_reason.starts_with("ambiguous") {
+            assumptions.push(format!(
+                "{} `{}`: {} read {} ({})",
+                d.file, d.column, d.values, d.order, d.order_reason
+            ));
+        }
         if d.naive_read_as_utc > 0 {
             assumptions.push(format!(
                 "{} `{}`: {} values without a time zone read as UTC",
@@ -279,6 +315,17 @@ fn summarize(
                 "{} `{}`: {} values could not be read as dates and were treated as missing",
                 d.file, d.column, d.unparseable
             ));
+        }
+    }
+    for input in inputs {
+        for (field, value) in &input.assumed {
+            assumptions.push(format!(
+                "{}: you declared {field} = {value} for every row without one (your attestation, --assume)",
+                input.name
+            ));
+        }
+        for warning in &input.warnings {
+            assumptions.push(format!("{}: {warning}", input.name));
         }
     }
     let not_assessable = n - assessable;
@@ -345,6 +392,14 @@ fn summarize(
                 StatusSource::Column(h) => format!("column `{h}`"),
                 StatusSource::FileName(s) => format!("file name ({s})"),
                 StatusSource::Columns(s) => format!("per-status columns ({s})"),
+                StatusSource::StatusColumns(headers) => format!(
+                    "columns {}",
+                    headers
+                        .iter()
+                        .map(|h| format!("`{h}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 StatusSource::None => "none (read as subscribed)".to_string(),
             },
             engagement_columns: input.has_engagement(),

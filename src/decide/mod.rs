@@ -8,12 +8,13 @@ pub mod rules;
 use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
 
-use crate::fields::{Field, Status};
+use crate::fields::Field;
 use crate::normalize::activity_col;
 pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_REF,
     STATUS_UNKNOWN_VALUE,
 };
+use crate::normalize::status;
 use crate::policy::{Policy, Preset};
 use compile::{Context, expr, first_match, with_derived};
 use rules::{Evidence, Outcome, Reason, Row};
@@ -70,31 +71,6 @@ fn int_null() -> Expr {
     lit(NULL).cast(DataType::Int64)
 }
 
-fn status_rank() -> Expr {
-    // Unsubscribed outranks complained only so that the merged status is stable; both withdraw.
-    Status::ALL
-        .into_iter()
-        .rev()
-        .fold(lit(NULL).cast(DataType::Int32), |otherwise, status| {
-            let rank = status.restrictiveness() * 2 + i32::from(status == Status::Unsubscribed);
-            when(col(Field::Status.name()).eq(lit(status.name())))
-                .then(lit(rank))
-                .otherwise(otherwise)
-        })
-}
-
-fn status_from_rank(rank: Expr) -> Expr {
-    Status::ALL
-        .into_iter()
-        .rev()
-        .fold(str_null(), |otherwise, status| {
-            let r = status.restrictiveness() * 2 + i32::from(status == Status::Unsubscribed);
-            when(rank.clone().eq(lit(r)))
-                .then(lit(status.name()))
-                .otherwise(otherwise)
-        })
-}
-
 /// Rows with their per-row facts and evidence (SPEC §3.1).
 fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
     let rows = with_derived(rows, &rules::row_facts(), cx)?;
@@ -134,7 +110,7 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
             .otherwise(int_null()),
     ]);
     let prepared = rows.with_columns([
-        status_rank().alias(col::STATUS_RANK),
+        status::rank(status()).alias(col::STATUS_RANK),
         status()
             .is_in(withdrawn.clone(), false)
             .or(status().eq(lit("cleaned")))
@@ -251,7 +227,7 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
         .with_columns(row_values)
         .group_by_stable(key())
         .agg(aggregations)
-        .with_column(status_from_rank(col(col::STATUS_RANK)).alias(Field::Status.name())))
+        .with_column(status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name())))
 }
 
 /// Everything decided about every contact, one row each in first-occurrence order.

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use polars::prelude::*;
+use sha2::Digest;
 use thiserror::Error;
 
 use crate::fields::{Field, Status};
@@ -81,6 +82,8 @@ pub enum IngestError {
     },
     #[error("{path}: {source}")]
     Polars { path: String, source: PolarsError },
+    #[error("cannot read the ZIP archive {path}: {message}")]
+    Zip { path: String, message: String },
 }
 
 /// What a file is to the audit.
@@ -99,6 +102,8 @@ pub enum StatusSource {
     FileName(Status),
     /// The service's per-status columns (`UNSUB_TIME`, `CLEAN_TIME`) where the name says nothing.
     Columns(Status),
+    /// The service's status-bearing columns (`email_disabled`, `Is this user blacklisted`, …).
+    StatusColumns(Vec<String>),
     /// No status at all: read as subscribed (SPEC §2.2).
     None,
 }
@@ -127,6 +132,10 @@ pub struct Input {
     pub form_rejects: u64,
     /// Rows rejected because their e-mail cell is empty.
     pub no_email: u64,
+    /// Facts the user declared for this input (`--assume`), as (field, value).
+    pub assumed: Vec<(Field, String)>,
+    /// Warnings for the report and `inspect`.
+    pub warnings: Vec<String>,
     /// The rows: one String column per entry of `columns`, and `line` (UInt32).
     pub frame: LazyFrame,
 }
@@ -152,6 +161,20 @@ impl Input {
     pub fn has_engagement(&self) -> bool {
         self.mapping.iter().any(|m| m.field.is_engagement())
     }
+
+    /// The profile's status-bearing columns this file has: (frame column, their values).
+    pub fn status_columns(&self) -> Vec<(&str, &'static profile::StatusColumn)> {
+        self.profile
+            .status_columns
+            .iter()
+            .filter_map(|sc| {
+                self.headers
+                    .iter()
+                    .position(|h| profile::header_key(h) == sc.header)
+                    .map(|i| (self.columns[i].as_str(), sc))
+            })
+            .collect()
+    }
 }
 
 /// What the user told ingest.
@@ -163,6 +186,35 @@ pub struct IngestOptions {
     pub format: Option<&'static Profile>,
     /// The policy's `max_reject_pct`.
     pub max_reject_pct: f64,
+    /// `--encoding`.
+    pub encoding: Option<Encoding>,
+    /// `--delimiter`.
+    pub delimiter: Option<u8>,
+    /// `--assume INPUT:FIELD=VALUE`: (input, field, value).
+    pub assume: Vec<(String, Field, String)>,
+}
+
+/// The encodings SPEC §2.1 reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Windows1252,
+}
+
+impl Encoding {
+    pub fn parse(name: &str) -> Option<Encoding> {
+        match name.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "utf-8" | "utf8" => Some(Encoding::Utf8),
+            "utf-16le" | "utf-16-le" | "utf16le" => Some(Encoding::Utf16Le),
+            "utf-16be" | "utf-16-be" | "utf16be" => Some(Encoding::Utf16Be),
+            "windows-1252" | "cp1252" | "latin1" | "latin-1" | "iso-8859-1" => {
+                Some(Encoding::Windows1252)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Header names of `--activity` files that hold an activity date, after the engagement names.
@@ -178,42 +230,139 @@ const ACTIVITY_DATE_HEADERS: &[&str] = &[
     "lastevent",
 ];
 
-/// The files an INPUT names: the file itself, or every CSV below a directory in path order.
-pub fn expand(input: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let meta = std::fs::metadata(input).map_err(|source| IngestError::Read {
-        path: input.display().to_string(),
+/// One file to read: where it is now, and how outputs and the report name it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub path: PathBuf,
+    pub name: String,
+}
+
+/// Keeps the temporary copies of ZIP members and standard input alive for the run.
+#[derive(Default)]
+pub struct Staged {
+    dirs: Vec<tempfile::TempDir>,
+}
+
+/// The files an INPUT names, in path order: the file itself, every CSV below a directory or
+/// inside a ZIP archive, or standard input for `-`.
+pub fn expand(input: &Path, staged: &mut Staged) -> Result<Vec<Member>, IngestError> {
+    let shown = input.display().to_string();
+    let read_err = |path: &str, source| IngestError::Read {
+        path: path.to_string(),
         source,
-    })?;
+    };
+    if input.as_os_str() == "-" {
+        let dir = tempfile::tempdir().map_err(|e| read_err("standard input", e))?;
+        let path = dir.path().join("stdin.csv");
+        let mut file = File::create(&path).map_err(|e| read_err("standard input", e))?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)
+            .map_err(|e| read_err("standard input", e))?;
+        staged.dirs.push(dir);
+        return Ok(vec![Member {
+            path,
+            name: "-".to_string(),
+        }]);
+    }
+    let meta = std::fs::metadata(input).map_err(|e| read_err(&shown, e))?;
     if !meta.is_dir() {
-        return Ok(vec![input.to_path_buf()]);
+        if is_zip(input) {
+            return unzip(input, staged);
+        }
+        return Ok(vec![Member {
+            path: input.to_path_buf(),
+            name: shown,
+        }]);
     }
     let mut files = Vec::new();
     let mut pending = vec![input.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|source| IngestError::Read {
-            path: dir.display().to_string(),
-            source,
-        })?;
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| read_err(&dir.display().to_string(), e))?;
         for entry in entries {
-            let entry = entry.map_err(|source| IngestError::Read {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            let entry = entry.map_err(|e| read_err(&dir.display().to_string(), e))?;
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if is_csv_name(&path) {
+            } else if is_csv_name(&path) || is_zip_name(&path) {
                 files.push(path);
             }
         }
     }
     files.sort();
     if files.is_empty() {
-        return Err(IngestError::EmptyDirectory {
-            path: input.display().to_string(),
+        return Err(IngestError::EmptyDirectory { path: shown });
+    }
+    let mut members = Vec::new();
+    for path in files {
+        if is_zip_name(&path) {
+            members.extend(unzip(&path, staged)?);
+        } else {
+            let name = path.display().to_string();
+            members.push(Member { path, name });
+        }
+    }
+    Ok(members)
+}
+
+fn is_zip_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+}
+
+fn is_zip(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    is_zip_name(path)
+        || File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok_and(|()| &magic == b"PK\x03\x04")
+}
+
+/// Copies the CSV members of a ZIP archive to a temporary folder, in path order.
+fn unzip(archive: &Path, staged: &mut Staged) -> Result<Vec<Member>, IngestError> {
+    let shown = archive.display().to_string();
+    let zip_err = |message: String| IngestError::Zip {
+        path: shown.clone(),
+        message,
+    };
+    let file = File::open(archive).map_err(|source| IngestError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut zip =
+        ::zip::ZipArchive::new(BufReader::new(file)).map_err(|e| zip_err(e.to_string()))?;
+    let mut names: Vec<String> = Vec::new();
+    for name in zip.file_names() {
+        let name = name.map_err(|e| zip_err(e.to_string()))?;
+        if !name.ends_with('/') && !name.contains("__MACOSX") && is_csv_name(Path::new(&*name)) {
+            names.push(name.into_owned());
+        }
+    }
+    names.sort();
+    if names.is_empty() {
+        return Err(IngestError::EmptyDirectory { path: shown });
+    }
+    let dir = tempfile::tempdir().map_err(|e| zip_err(e.to_string()))?;
+    let mut members = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut entry = zip.by_name(name).map_err(|e| zip_err(e.to_string()))?;
+        // The member keeps its own file name: Mailchimp's status is in it.
+        let base = Path::new(name).file_name().map_or_else(
+            || format!("member-{i}.csv"),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let sub = dir.path().join(i.to_string());
+        std::fs::create_dir(&sub).map_err(|e| zip_err(e.to_string()))?;
+        let path = sub.join(base);
+        let mut out = File::create(&path).map_err(|e| zip_err(e.to_string()))?;
+        std::io::copy(&mut entry, &mut out).map_err(|e| zip_err(e.to_string()))?;
+        members.push(Member {
+            path,
+            name: format!("{shown}/{name}"),
         });
     }
-    Ok(files)
+    staged.dirs.push(dir);
+    Ok(members)
 }
 
 fn is_csv_name(path: &Path) -> bool {
@@ -270,15 +419,217 @@ pub fn column_names(headers: &[String]) -> Vec<String> {
     names
 }
 
-/// Reads one file: sniff, detect, map, check, and build its frame. Rows it cannot use are added
-/// to `rejects`.
-pub fn read_input(
+/// How a file's header maps onto the fields.
+struct Layout {
+    profile: &'static Profile,
+    matched: Vec<String>,
+    headers: Vec<String>,
+    columns: Vec<String>,
+    mapping: Vec<Mapped>,
+    status_source: StatusSource,
+    email_index: usize,
+    warnings: Vec<String>,
+}
+
+/// The header and up to 50 data records from the start of a file, for detection.
+fn read_head(bytes: &[u8], delimiter: u8, escape: bool) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .escape(escape.then_some(b'\\'))
+        .from_reader(bytes);
+    let mut records = reader.byte_records();
+    let text = |r: &csv::ByteRecord| -> Vec<String> {
+        r.iter()
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+            .collect()
+    };
+    let headers = match records.next() {
+        Some(Ok(r)) => text(&r),
+        _ => Vec::new(),
+    };
+    let sample = records
+        .take(50)
+        .filter_map(Result::ok)
+        .map(|r| text(&r))
+        .collect();
+    (headers, sample)
+}
+
+/// The column whose sample values look like addresses, where no header said e-mail.
+fn email_by_values(headers: &[String], sample: &[Vec<String>]) -> Option<usize> {
+    (0..headers.len()).find(|&i| {
+        let values: Vec<&str> = sample
+            .iter()
+            .filter_map(|r| r.get(i))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+            .collect();
+        !values.is_empty()
+            && values
+                .iter()
+                .filter(|v| v.contains('@') && !v.contains(' '))
+                .count()
+                * 10
+                >= values.len() * 8
+    })
+}
+
+fn layout(
     path: &Path,
-    name: String,
+    name: &str,
+    headers: Vec<String>,
+    sample: &[Vec<String>],
+    role: Role,
+    options: &IngestOptions,
+) -> Result<Layout, IngestError> {
+    if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(IngestError::NoHeader {
+            path: name.to_string(),
+        });
+    }
+    let columns = column_names(&headers);
+    let (profile, matched) = match options.format {
+        Some(profile) => (profile, Vec::new()),
+        None => profile::detect(&headers),
+    };
+    let mut mapping = profile::map_columns(profile, &headers, &options.overrides);
+    let mut warnings = Vec::new();
+    if profile.service == "generic" && options.format.is_none() {
+        warnings.push(
+            "no service's system columns found: read with the generic profile (English and Dutch header names)"
+                .to_string(),
+        );
+    }
+    let header_list = || {
+        headers
+            .iter()
+            .map(|h| format!("`{h}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !mapping.iter().any(|m| m.field == Field::Email)
+        && let Some(index) = email_by_values(&headers, sample)
+        && !mapping.iter().any(|m| m.index == index)
+    {
+        warnings.push(format!(
+            "no known e-mail header: column `{}` holds addresses, so it is read as the e-mail (override with --map email=COLUMN)",
+            headers[index]
+        ));
+        mapping.push(Mapped {
+            field: Field::Email,
+            index,
+            header: headers[index].clone(),
+            by_user: false,
+        });
+        mapping.sort_by_key(|m| m.field);
+    }
+    let Some(email_index) = mapping
+        .iter()
+        .find(|m| m.field == Field::Email)
+        .map(|m| m.index)
+    else {
+        return Err(IngestError::NoEmailColumn {
+            path: name.to_string(),
+            headers: header_list(),
+        });
+    };
+    if role == Role::Activity {
+        mapping.retain(|m| m.field == Field::Email || m.field.is_engagement());
+        if mapping.len() == 1 {
+            let keys: Vec<String> = headers.iter().map(|h| profile::header_key(h)).collect();
+            let Some(index) = ACTIVITY_DATE_HEADERS
+                .iter()
+                .find_map(|name| keys.iter().position(|k| k == name))
+            else {
+                return Err(IngestError::NoActivityColumn {
+                    path: name.to_string(),
+                    headers: header_list(),
+                });
+            };
+            mapping.push(Mapped {
+                field: Field::LastActiveAt,
+                index,
+                header: headers[index].clone(),
+                by_user: false,
+            });
+        }
+    }
+    let status_source = status_source(profile, path, &headers, &mapping);
+    Ok(Layout {
+        profile,
+        matched,
+        headers,
+        columns,
+        mapping,
+        status_source,
+        email_index,
+        warnings,
+    })
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The encoding a byte-order mark announces, and the mark's length.
+fn bom_of(head: &[u8]) -> Option<(Encoding, usize)> {
+    if head.starts_with(UTF8_BOM) {
+        Some((Encoding::Utf8, 3))
+    } else if head.starts_with(b"\xFF\xFE") {
+        Some((Encoding::Utf16Le, 2))
+    } else if head.starts_with(b"\xFE\xFF") {
+        Some((Encoding::Utf16Be, 2))
+    } else {
+        None
+    }
+}
+
+/// SPEC §2.1: a file whose non-ASCII bytes are almost all valid UTF-8 is UTF-8 (its few bad rows
+/// are rejected); otherwise it is Windows-1252. "Almost all" is nine in ten: in a Windows-1252
+/// file nearly every accented letter is an invalid UTF-8 sequence.
+fn utf8_or_windows_1252(bytes: &[u8]) -> Encoding {
+    let (mut valid, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        valid += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += chunk.invalid().len();
+    }
+    if invalid * 10 <= valid + invalid {
+        Encoding::Utf8
+    } else {
+        Encoding::Windows1252
+    }
+}
+
+fn decode(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
+    let decoder = match encoding {
+        Encoding::Utf8 => return bytes.to_vec(),
+        Encoding::Utf16Le => encoding_rs::UTF_16LE,
+        Encoding::Utf16Be => encoding_rs::UTF_16BE,
+        Encoding::Windows1252 => encoding_rs::WINDOWS_1252,
+    };
+    decoder.decode(bytes).0.into_owned().into_bytes()
+}
+
+fn encoding_name(encoding: Encoding, bom: bool) -> &'static str {
+    match (encoding, bom) {
+        (Encoding::Utf8, false) => "utf-8",
+        (Encoding::Utf8, true) => "utf-8 with BOM",
+        (Encoding::Utf16Le, _) => "utf-16le",
+        (Encoding::Utf16Be, _) => "utf-16be",
+        (Encoding::Windows1252, _) => "windows-1252",
+    }
+}
+
+/// Reads one file: decode, sniff, detect, map, check, and build its frame. Rows it cannot use
+/// are added to `rejects`.
+pub fn read_input(
+    member: &Member,
     role: Role,
     options: &IngestOptions,
     rejects: &mut Vec<Reject>,
 ) -> Result<Input, IngestError> {
+    let path = member.path.as_path();
+    let name = member.name.clone();
     let read_err = |source| IngestError::Read {
         path: name.clone(),
         source,
@@ -289,126 +640,222 @@ pub fn read_input(
         .take(64 * 1024)
         .read_to_end(&mut head)
         .map_err(read_err)?;
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
-    let encoding = if bom > 0 { "utf-8 with BOM" } else { "utf-8" };
-    let delimiter = sniff_delimiter(&head[bom..]);
-
-    let headers = read_headers(path, bom, delimiter).map_err(read_err)?;
-    if headers.is_empty() || headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(IngestError::NoHeader { path: name });
-    }
-    let columns = column_names(&headers);
-    let (profile, matched) = match options.format {
-        Some(profile) => (profile, Vec::new()),
-        None => profile::detect(&headers),
-    };
-    let mut mapping = profile::map_columns(profile, &headers, &options.overrides);
-    let header_list = || {
-        headers
-            .iter()
-            .map(|h| format!("`{h}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let email_index = mapping
+    let bom = bom_of(&head);
+    let encoding = options.encoding.or(bom.map(|(e, _)| e));
+    let assumed: Vec<(Field, String)> = options
+        .assume
         .iter()
-        .find(|m| m.field == Field::Email)
-        .map(|m| m.index);
-    let Some(email_index) = email_index else {
-        return Err(IngestError::NoEmailColumn {
-            path: name,
-            headers: header_list(),
-        });
-    };
-    if role == Role::Activity {
-        mapping.retain(|m| m.field == Field::Email || m.field.is_engagement());
-        if mapping.len() == 1 {
-            let keys: Vec<String> = headers.iter().map(|h| profile::header_key(h)).collect();
-            if let Some(index) = ACTIVITY_DATE_HEADERS
-                .iter()
-                .find_map(|name| keys.iter().position(|k| k == name))
-            {
-                mapping.push(Mapped {
-                    field: Field::LastActiveAt,
-                    index,
-                    header: headers[index].clone(),
-                    by_user: false,
-                });
-            } else {
-                return Err(IngestError::NoActivityColumn {
-                    path: name,
-                    headers: header_list(),
-                });
+        .filter(|(input, _, _)| {
+            *input == name
+                || path
+                    .file_name()
+                    .is_some_and(|f| f.to_string_lossy() == *input)
+                || name.ends_with(&format!("/{input}"))
+        })
+        .map(|(_, field, value)| (*field, value.clone()))
+        .collect();
+
+    if matches!(encoding, None | Some(Encoding::Utf8)) {
+        let skip = match bom {
+            Some((Encoding::Utf8, n)) => n,
+            _ => 0,
+        };
+        let text = &head[skip..];
+        let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
+        let (headers, sample) = read_head(text, delimiter, false);
+        let layout = layout(path, &name, headers, &sample, role, options)?;
+        let file = File::open(path).map_err(read_err)?;
+        let scan = scan::scan(
+            BufReader::with_capacity(1 << 20, file),
+            skip,
+            delimiter,
+            layout.headers.len(),
+            Some(layout.email_index),
+        )
+        .map_err(read_err)?;
+        if scan.clean {
+            for (line, raw) in &scan.empty_email {
+                rejects.push(Reject::no_email(&name, *line, raw.clone()));
             }
+            let frame = polars_frame(path, delimiter, &layout.columns, scan.record_lines).map_err(
+                |source| IngestError::Polars {
+                    path: name.clone(),
+                    source,
+                },
+            )?;
+            return Ok(input_of(
+                member,
+                role,
+                layout,
+                InputFacts {
+                    sha256: scan.sha256,
+                    encoding: encoding_name(Encoding::Utf8, skip > 0),
+                    delimiter,
+                    rows: scan.records,
+                    form_rejects: 0,
+                    no_email: scan.empty_email.len() as u64,
+                },
+                assumed,
+                frame,
+            ));
         }
+        let bytes = std::fs::read(path).map_err(read_err)?;
+        let body = &bytes[skip.min(bytes.len())..];
+        let guessed = match encoding {
+            Some(e) => e,
+            None => utf8_or_windows_1252(body),
+        };
+        let escape = scan.backslash_quote || layout.profile.backslash_escape;
+        if guessed == Encoding::Utf8 {
+            return in_memory(
+                member,
+                role,
+                options,
+                rejects,
+                body,
+                scan.sha256,
+                encoding_name(Encoding::Utf8, skip > 0),
+                Some((delimiter, layout)),
+                escape,
+                assumed,
+            );
+        }
+        let decoded = decode(body, guessed);
+        return in_memory(
+            member,
+            role,
+            options,
+            rejects,
+            &decoded,
+            scan.sha256,
+            encoding_name(guessed, false),
+            None,
+            escape,
+            assumed,
+        );
     }
-    let status_source = status_source(profile, path, &headers, &mapping);
-
-    let file = File::open(path).map_err(read_err)?;
-    let scan = scan::scan(
-        BufReader::with_capacity(1 << 20, file),
-        bom,
-        delimiter,
-        headers.len(),
-        Some(email_index),
+    let encoding = encoding.unwrap_or(Encoding::Utf8);
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    let sha256 = scan::hex(&sha2::Sha256::digest(&bytes));
+    let decoded = decode(&bytes, encoding);
+    // encoding_rs leaves a BOM of the right kind out; a stray U+FEFF is dropped here.
+    let decoded = decoded
+        .strip_prefix(UTF8_BOM)
+        .map(<[u8]>::to_vec)
+        .unwrap_or(decoded);
+    in_memory(
+        member,
+        role,
+        options,
+        rejects,
+        &decoded,
+        sha256,
+        encoding_name(encoding, bom.is_some()),
+        None,
+        false,
+        assumed,
     )
-    .map_err(read_err)?;
+}
 
-    let polars_err = |source| IngestError::Polars {
+/// What ingest found out about a file, besides its layout.
+struct InputFacts {
+    sha256: String,
+    encoding: &'static str,
+    delimiter: u8,
+    rows: u64,
+    form_rejects: u64,
+    no_email: u64,
+}
+
+fn input_of(
+    member: &Member,
+    role: Role,
+    layout: Layout,
+    facts: InputFacts,
+    assumed: Vec<(Field, String)>,
+    frame: LazyFrame,
+) -> Input {
+    Input {
+        path: member.path.clone(),
+        name: member.name.clone(),
+        role,
+        sha256: facts.sha256,
+        profile: layout.profile,
+        matched: layout.matched,
+        encoding: facts.encoding,
+        delimiter: facts.delimiter,
+        headers: layout.headers,
+        columns: layout.columns,
+        mapping: layout.mapping,
+        status_source: layout.status_source,
+        rows: facts.rows,
+        form_rejects: facts.form_rejects,
+        no_email: facts.no_email,
+        assumed,
+        warnings: layout.warnings,
+        frame,
+    }
+}
+
+/// The record-level pass over a file held in memory as UTF-8: decoded text, or a UTF-8 file
+/// that polars cannot take as it is. `known` is the delimiter and layout found already.
+#[allow(clippy::too_many_arguments)]
+fn in_memory(
+    member: &Member,
+    role: Role,
+    options: &IngestOptions,
+    rejects: &mut Vec<Reject>,
+    text: &[u8],
+    sha256: String,
+    encoding: &'static str,
+    known: Option<(u8, Layout)>,
+    escape: bool,
+    assumed: Vec<(Field, String)>,
+) -> Result<Input, IngestError> {
+    let name = &member.name;
+    let (delimiter, layout) = match known {
+        Some(known) => known,
+        None => {
+            let delimiter = options
+                .delimiter
+                .unwrap_or_else(|| sniff_delimiter(&text[..text.len().min(64 * 1024)]));
+            let (headers, sample) = read_head(text, delimiter, escape);
+            let layout = layout(&member.path, name, headers, &sample, role, options)?;
+            (delimiter, layout)
+        }
+    };
+    let escape = escape || layout.profile.backslash_escape;
+    let before = rejects.len();
+    let records = records::read(
+        text,
+        name,
+        delimiter,
+        &layout.columns,
+        Some(layout.email_index),
+        escape,
+        rejects,
+    )
+    .map_err(|source| IngestError::Polars {
         path: name.clone(),
         source,
-    };
-    let (frame, rows, form_rejects, no_email) = if scan.clean {
-        let no_email = scan.empty_email.len() as u64;
-        for (line, raw) in scan.empty_email {
-            rejects.push(Reject::no_email(&name, line, raw));
-        }
-        let frame =
-            polars_frame(path, delimiter, &columns, scan.record_lines).map_err(polars_err)?;
-        (frame, scan.records, 0, no_email)
-    } else {
-        let bytes = std::fs::read(path).map_err(read_err)?;
-        let before = rejects.len();
-        let records = records::read(
-            &bytes[bom.min(bytes.len())..],
-            &name,
-            delimiter,
-            &columns,
-            Some(email_index),
-            rejects,
-        )
-        .map_err(polars_err)?;
-        let no_email = rejects[before..].iter().filter(|r| !r.form).count() as u64;
-        check_rejects(&name, delimiter, &records, &rejects[before..], options)?;
-        (
-            records.frame.lazy(),
-            records.records,
-            records.form_rejects,
-            no_email,
-        )
-    };
-    Ok(Input {
-        path: path.to_path_buf(),
-        name,
+    })?;
+    let no_email = rejects[before..].iter().filter(|r| !r.form).count() as u64;
+    check_rejects(name, delimiter, &records, &rejects[before..], options)?;
+    Ok(input_of(
+        member,
         role,
-        sha256: scan.sha256,
-        profile,
-        matched,
-        encoding,
-        delimiter,
-        headers,
-        columns,
-        mapping,
-        status_source,
-        rows,
-        form_rejects,
-        no_email,
-        frame,
-    })
+        layout,
+        InputFacts {
+            sha256,
+            encoding,
+            delimiter,
+            rows: records.records,
+            form_rejects: records.form_rejects,
+            no_email,
+        },
+        assumed,
+        records.frame.lazy(),
+    ))
 }
 
 fn check_rejects(
@@ -446,28 +893,6 @@ pub fn delimiter_name(delimiter: u8) -> String {
     }
 }
 
-fn read_headers(path: &Path, bom: usize, delimiter: u8) -> std::io::Result<Vec<String>> {
-    let mut file = BufReader::new(File::open(path)?);
-    let mut skip = [0u8; 3];
-    file.read_exact(&mut skip[..bom])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(file);
-    let mut record = csv::ByteRecord::new();
-    if !reader
-        .read_byte_record(&mut record)
-        .map_err(std::io::Error::other)?
-    {
-        return Ok(Vec::new());
-    }
-    Ok(record
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_string())
-        .collect())
-}
-
 fn status_source(
     profile: &Profile,
     path: &Path,
@@ -490,6 +915,19 @@ fn status_source(
         if has("cleantime") {
             return StatusSource::Columns(Status::Cleaned);
         }
+    }
+    let status_columns: Vec<String> = profile
+        .status_columns
+        .iter()
+        .filter_map(|sc| {
+            headers
+                .iter()
+                .find(|h| profile::header_key(h) == sc.header)
+                .cloned()
+        })
+        .collect();
+    if !status_columns.is_empty() {
+        return StatusSource::StatusColumns(status_columns);
     }
     StatusSource::None
 }

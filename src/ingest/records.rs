@@ -16,18 +16,20 @@ pub struct Records {
     pub form_rejects: u64,
 }
 
-/// Reads `bytes` (without BOM, header first). `email_field` is the e-mail column, whose empty
-/// cells reject a row.
+/// Reads `bytes` (UTF-8 without BOM, header first). `email_field` is the e-mail column, whose
+/// empty cells reject a row; `backslash_escape` reads MailPoet's `\"` as a quote.
 pub fn read(
     bytes: &[u8],
     file: &str,
     delimiter: u8,
     columns: &[String],
     email_field: Option<usize>,
+    backslash_escape: bool,
     rejects: &mut Vec<Reject>,
 ) -> PolarsResult<Records> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .escape(backslash_escape.then_some(b'\\'))
         .has_headers(true)
         .flexible(true)
         .from_reader(bytes);

@@ -26,6 +26,8 @@ pub struct Scan {
     pub record_lines: Option<Vec<u32>>,
     /// Records whose e-mail field is empty: (line, raw text).
     pub empty_email: Vec<(u64, String)>,
+    /// A `\"` inside a quoted field was seen: MailPoet's escaping.
+    pub backslash_quote: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -58,6 +60,7 @@ struct Checker {
     /// Bytes of the current record seen in earlier chunks (kept only to quote rejected rows).
     carry: Vec<u8>,
     empty_email: Vec<(u64, String)>,
+    backslash_quote: bool,
 }
 
 impl Checker {
@@ -151,6 +154,7 @@ impl Checker {
                         if self.prev == b'\\' {
                             // MailPoet's `\"`: the record-level pass knows how to read it.
                             self.clean = false;
+                            self.backslash_quote = true;
                         }
                         self.state = State::QuoteInQuoted;
                     } else if b != b' ' && b != b'\t' && b != b'\n' && b != b'\r' {
@@ -236,6 +240,7 @@ pub fn scan(
         record_lines: None,
         carry: Vec::new(),
         empty_email: Vec::new(),
+        backslash_quote: false,
     };
     let mut buf = vec![0u8; 1 << 20];
     let mut utf8_tail: Vec<u8> = Vec::new();
@@ -272,6 +277,7 @@ pub fn scan(
         records: checker.records,
         record_lines: checker.record_lines,
         empty_email: checker.empty_email,
+        backslash_quote: checker.backslash_quote,
     })
 }
 

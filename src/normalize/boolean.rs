@@ -5,20 +5,44 @@ use polars::prelude::*;
 pub const TRUE_WORDS: &[&str] = &["yes", "y", "true", "t", "1", "ja", "j", "on"];
 pub const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "nee", "off"];
 
-/// A String column as Boolean; anything else is null. `inverted` flips the meaning for columns
-/// that say the opposite of their field (Substack's `email_disabled`).
-pub fn parse_expr(column: Expr, inverted: bool) -> Expr {
-    let word = column.str().strip_chars(lit(NULL)).str().to_lowercase();
-    let truthy = word_list(TRUE_WORDS);
-    let falsy = word_list(FALSE_WORDS);
-    when(word.clone().is_in(truthy, false))
-        .then(lit(!inverted))
-        .when(word.is_in(falsy, false))
-        .then(lit(inverted))
-        .otherwise(lit(NULL).cast(DataType::Boolean))
+/// A String column as Boolean; anything else is null. `extra` are a service's own words, as
+/// value keys (Klaviyo's `SUBSCRIBED`).
+pub fn parse_expr(column: Expr, extra: &[(&str, bool)]) -> Expr {
+    let word = super::value_key(column);
+    let mut words: Vec<String> = Vec::new();
+    let mut values: Vec<bool> = Vec::new();
+    for (w, v) in extra {
+        words.push((*w).to_string());
+        values.push(*v);
+    }
+    for (list, v) in [(TRUE_WORDS, true), (FALSE_WORDS, false)] {
+        for w in list {
+            if !words.iter().any(|seen| seen == w) {
+                words.push((*w).to_string());
+                values.push(v);
+            }
+        }
+    }
+    word.replace_strict(
+        lit(Series::new("words".into(), words)),
+        lit(Series::new("values".into(), values)),
+        Some(lit(NULL).cast(DataType::Boolean)),
+        Some(DataType::Boolean),
+    )
 }
 
-/// A literal list of words, for `is_in`.
-pub fn word_list(words: &[&str]) -> Expr {
-    lit(Series::new("words".into(), words)).implode(false)
+/// A literal value read as a yes/no, as [`parse_expr`] would.
+pub fn parse_literal(value: &str) -> Option<bool> {
+    let key: String = value
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    if TRUE_WORDS.contains(&key.as_str()) {
+        Some(true)
+    } else if FALSE_WORDS.contains(&key.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
 }

@@ -402,3 +402,63 @@ pub fn format_expr(instant: Expr) -> Expr {
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
 }
+
+/// The form of a date value in words, for `inspect` and the report.
+pub fn describe(value: &str, order: DateOrder) -> String {
+    let v = value.trim().trim_start_matches('\'');
+    let Some(parsed) = parse(v, order) else {
+        return format!("not a date listaudit reads (`{v}`)");
+    };
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return if v.len() >= 12 {
+            "epoch milliseconds"
+        } else {
+            "epoch seconds"
+        }
+        .to_string();
+    }
+    let iso = v.len() >= 10 && v.as_bytes()[4] == b'-' && v.as_bytes()[7] == b'-';
+    let zone = if parsed.naive {
+        "no zone, read as UTC"
+    } else if v.ends_with(" UTC") && v.contains(" +") {
+        "Go time string with offset"
+    } else if v.ends_with('Z') || v.ends_with("UTC") || v.ends_with("GMT") {
+        "UTC"
+    } else {
+        "with offset"
+    };
+    let twelve = v.to_ascii_lowercase().ends_with("am") || v.to_ascii_lowercase().ends_with("pm");
+    let shape = if iso {
+        if parsed.has_time {
+            "ISO 8601 date and time"
+        } else {
+            "ISO 8601 date"
+        }
+        .to_string()
+    } else {
+        let sep = v
+            .chars()
+            .find(|c| matches!(c, '-' | '/' | '.'))
+            .unwrap_or('-');
+        let two = v
+            .split(|c: char| c == ' ' || c == 'T')
+            .next()
+            .and_then(|d| d.rsplit(sep).next())
+            .is_some_and(|y| y.len() == 2);
+        let y = if two { "yy" } else { "yyyy" };
+        let date = match order {
+            DateOrder::DayFirst => format!("dd{sep}mm{sep}{y}"),
+            DateOrder::MonthFirst => format!("mm{sep}dd{sep}{y}"),
+        };
+        match (parsed.has_time, twelve) {
+            (true, true) => format!("{date} with a 12-hour time"),
+            (true, false) => format!("{date} with a time"),
+            _ => date,
+        }
+    };
+    if parsed.has_time || !parsed.naive {
+        format!("{shape}, {zone}")
+    } else {
+        shape
+    }
+}

@@ -5,6 +5,7 @@
 pub mod boolean;
 pub mod date;
 pub mod email;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
 
 use crate::fields::{Field, FieldKind, Status};
-use crate::ingest::profile::status_words;
+use crate::ingest::profile::{header_key, status_words};
 use crate::ingest::{Input, Role, StatusSource};
 use crate::policy::Policy;
 use date::{DateOrder, DateStats};
@@ -57,64 +58,119 @@ fn null_of(kind: FieldKind) -> Expr {
     lit(NULL).cast(dtype)
 }
 
-/// A value key: lower-case without spaces, `-` and `_`, as status words are matched.
-fn value_key(expr: Expr) -> Expr {
+/// A value key: lower-case letters and digits only, as status and yes/no words are matched
+/// (`Non-Subscribed` and `['HARD_BOUNCE']` become `nonsubscribed` and `hardbounce`).
+pub fn value_key(expr: Expr) -> Expr {
     expr.str()
-        .strip_chars(lit(NULL))
-        .str()
         .to_lowercase()
         .str()
-        .replace_all(lit(r"[\s_\-]"), lit(""), false)
+        .replace_all(lit(r"[^\p{L}\p{N}]"), lit(""), false)
 }
 
 /// Temporary columns of [`rows`].
 const STATUS_RAW: &str = "status_raw";
 const STATUS_KEY: &str = "status_key";
 
-/// The status value as written (trimmed) and as a value key, for [`status_exprs`].
-fn status_value_exprs(input: &Input) -> [Expr; 2] {
-    match input.column_of(Field::Status) {
-        Some(column) => [
-            col(column).str().strip_chars(lit(NULL)).alias(STATUS_RAW),
-            value_key(col(column)).alias(STATUS_KEY),
-        ],
-        None => [
-            lit(NULL).cast(DataType::String).alias(STATUS_RAW),
-            lit(NULL).cast(DataType::String).alias(STATUS_KEY),
-        ],
-    }
+fn status_temp(i: usize) -> (String, String) {
+    (format!("status_raw_{i}"), format!("status_key_{i}"))
 }
 
-/// The canonical status of a row, and the value as written where no profile knows it. A row
-/// without a status value takes the file's (from its name), else its withdrawal or bounce time,
-/// else subscribed (SPEC §2.2, §2.4).
-fn status_exprs(input: &Input) -> [Expr; 2] {
-    let unsub = col(Field::UnsubscribedAt.name());
-    let cleaned = col(Field::CleanedAt.name());
-    let fallback = match &input.status_source {
-        StatusSource::FileName(s) | StatusSource::Columns(s) => lit(s.name()),
-        _ => when(unsub.is_not_null())
-            .then(lit(Status::Unsubscribed.name()))
-            .when(cleaned.is_not_null())
-            .then(lit(Status::Cleaned.name()))
-            .otherwise(lit(Status::Subscribed.name())),
+/// The status values as written (trimmed) and as value keys: the status column first, then the
+/// profile's status-bearing columns, for [`status_exprs`].
+fn status_value_exprs(input: &Input) -> Vec<Expr> {
+    let mut exprs = Vec::new();
+    let mut add = |column: &str, raw: &str, key: &str| {
+        exprs.push(col(column).str().strip_chars(lit(NULL)).alias(raw));
+        exprs.push(value_key(col(column)).alias(key));
     };
-    let (words, statuses): (Vec<String>, Vec<&str>) = status_words(input.profile)
-        .into_iter()
-        .map(|(word, status)| (word, status.name()))
-        .unzip();
-    let known = col(STATUS_KEY).replace_strict(
+    if let Some(column) = input.column_of(Field::Status) {
+        add(column, STATUS_RAW, STATUS_KEY);
+    }
+    for (i, (column, _)) in input.status_columns().into_iter().enumerate() {
+        let (raw, key) = status_temp(i);
+        add(column, &raw, &key);
+    }
+    exprs
+}
+
+fn status_temporaries(input: &Input) -> Vec<String> {
+    let mut names = Vec::new();
+    if input.column_of(Field::Status).is_some() {
+        names.extend([STATUS_RAW.to_string(), STATUS_KEY.to_string()]);
+    }
+    for i in 0..input.status_columns().len() {
+        let (raw, key) = status_temp(i);
+        names.extend([raw, key]);
+    }
+    names
+}
+
+/// One status candidate: null where the cell is empty, `unknown` for a value not in `words`.
+fn status_candidate(raw: &str, key: &str, words: Vec<(String, Status)>) -> Expr {
+    let (words, statuses): (Vec<String>, Vec<&str>) =
+        words.into_iter().map(|(w, s)| (w, s.name())).unzip();
+    let known = col(key).replace_strict(
         lit(Series::new("words".into(), words)),
         lit(Series::new("statuses".into(), statuses)),
         Some(lit(Status::Unknown.name())),
         Some(DataType::String),
     );
-    let empty = col(STATUS_RAW)
-        .is_null()
-        .or(col(STATUS_RAW).str().len_bytes().eq(lit(0)));
-    let status = when(empty).then(fallback).otherwise(known);
-    let unknown_value = when(status.clone().eq(lit(Status::Unknown.name())))
-        .then(col(STATUS_RAW))
+    when(col(raw).is_null().or(col(raw).str().len_bytes().eq(lit(0))))
+        .then(lit(NULL).cast(DataType::String))
+        .otherwise(known)
+}
+
+/// The canonical status of a row, and the value as written where no profile knows it. The
+/// status is the most restrictive that the status column, the profile's status-bearing columns
+/// and the file name say; where none says anything, a withdrawal or bounce time decides, else
+/// the row is subscribed (SPEC §2.2, §2.4).
+fn status_exprs(input: &Input) -> [Expr; 2] {
+    let unsub = col(Field::UnsubscribedAt.name());
+    let cleaned = col(Field::CleanedAt.name());
+    let mut candidates: Vec<(Expr, Expr)> = Vec::new();
+    if input.column_of(Field::Status).is_some() {
+        candidates.push((
+            status_candidate(STATUS_RAW, STATUS_KEY, status_words(input.profile)),
+            col(STATUS_RAW),
+        ));
+    }
+    for (i, (_, sc)) in input.status_columns().into_iter().enumerate() {
+        let (raw, key) = status_temp(i);
+        let words = sc.values.iter().map(|(w, s)| (header_key(w), *s)).collect();
+        candidates.push((status_candidate(&raw, &key, words), col(raw.as_str())));
+    }
+    if let StatusSource::FileName(s) | StatusSource::Columns(s) = &input.status_source {
+        candidates.push((lit(s.name()), lit(NULL).cast(DataType::String)));
+    }
+    let fallback = when(unsub.is_not_null())
+        .then(lit(Status::Unsubscribed.name()))
+        .when(cleaned.is_not_null())
+        .then(lit(Status::Cleaned.name()))
+        .otherwise(lit(Status::Subscribed.name()));
+    let unknown = lit(Status::Unknown.name());
+    let (status, unknown_value) = match candidates.len() {
+        0 => (fallback, lit(NULL).cast(DataType::String)),
+        _ => {
+            let ranks: Vec<Expr> = candidates
+                .iter()
+                .map(|(c, _)| status::rank(c.clone()))
+                .collect();
+            let most = status::from_rank(
+                max_horizontal(ranks).unwrap_or_else(|_| lit(NULL).cast(DataType::Int32)),
+            );
+            let values: Vec<Expr> = candidates
+                .iter()
+                .map(|(c, raw)| {
+                    when(c.clone().eq(unknown.clone()))
+                        .then(raw.clone())
+                        .otherwise(lit(NULL).cast(DataType::String))
+                })
+                .collect();
+            (coalesce(&[most, fallback]), coalesce(&values))
+        }
+    };
+    let unknown_value = when(status.clone().eq(unknown))
+        .then(unknown_value)
         .otherwise(lit(NULL).cast(DataType::String));
     [
         status.alias(Field::Status.name()),
@@ -145,6 +201,26 @@ pub fn row_columns() -> Vec<&'static str> {
 /// A time of day in a date value (`10:54`), or an epoch number, which always has one.
 const HAS_TIME: &str = r"\d:\d\d|^\s*\d{9,13}\s*$";
 
+/// A field's value where the user declared it with `--assume`: the export's own value where it
+/// has one, else the declared one.
+fn assumed(input: &Input, field: Field, expr: Expr) -> Expr {
+    let Some((_, value)) = input.assumed.iter().rev().find(|(f, _)| *f == field) else {
+        return expr;
+    };
+    let declared = match field.kind() {
+        FieldKind::Text => lit(value.clone()),
+        FieldKind::Boolean => match boolean::parse_literal(value) {
+            Some(b) => lit(b),
+            None => lit(NULL).cast(DataType::Boolean),
+        },
+        FieldKind::Date => match date::parse(value, DateOrder::DayFirst) {
+            Some(p) => lit(p.millis),
+            None => lit(NULL).cast(DataType::Int64),
+        },
+    };
+    coalesce(&[expr, declared])
+}
+
 /// The fields the consent date may come from (SPEC §3.1).
 const CONSENT_FIELDS: [Field; 3] = [Field::OptinAt, Field::ConfirmAt, Field::CreatedAt];
 
@@ -155,7 +231,7 @@ fn has_time_column(field: Field) -> String {
 
 /// One contacts input as canonical rows; `file` is its index in the run. Rows whose e-mail cell
 /// is empty were already rejected by ingest and are dropped here.
-pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateColumn>) {
+pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame, Vec<DateColumn>) {
     debug_assert_eq!(input.role, Role::Contacts);
     let mut dates = Vec::new();
     let email_col = input.column_of(Field::Email).unwrap_or("");
@@ -173,9 +249,10 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
             None => null_of(field.kind()),
             Some(column) => match field.kind() {
                 FieldKind::Text => col(column).str().strip_chars(lit(NULL)),
-                FieldKind::Boolean => boolean::parse_expr(col(column), false),
+                FieldKind::Boolean => boolean::parse_expr(col(column), input.profile.bool_words),
                 FieldKind::Date => {
-                    let order = input.profile.date_order.unwrap_or(policy.date_order);
+                    let decision = decisions.iter().find(|d| d.field == field);
+                    let order = decision.map_or(DateOrder::DayFirst, |d| d.order);
                     let stats = Arc::new(DateStats::default());
                     dates.push(DateColumn {
                         file: input.name.clone(),
@@ -188,7 +265,7 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
                 }
             },
         };
-        exprs.push(expr.alias(field.name()));
+        exprs.push(assumed(input, field, expr).alias(field.name()));
     }
     for field in CONSENT_FIELDS {
         let has_time = match input.column_of(field) {
@@ -213,7 +290,7 @@ pub fn rows(input: &Input, file: u32, policy: &Policy) -> (LazyFrame, Vec<DateCo
         .alias(col::SOURCE_REF),
     );
     let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
-    temporary.extend([STATUS_RAW.to_string(), STATUS_KEY.to_string()]);
+    temporary.extend(status_temporaries(input));
     let frame = input
         .frame
         .clone()
@@ -289,14 +366,17 @@ pub mod activity_col {
 }
 
 /// An `--activity` input as (key, latest open, latest other engagement) rows.
-pub fn activity(input: &Input, policy: &Policy) -> (LazyFrame, Vec<DateColumn>) {
+pub fn activity(input: &Input, decisions: &[DateDecision]) -> (LazyFrame, Vec<DateColumn>) {
     let mut dates = Vec::new();
     let email_col = input.column_of(Field::Email).unwrap_or("");
     let mut opens = Vec::new();
     let mut others = Vec::new();
     for m in input.mapping.iter().filter(|m| m.field.is_engagement()) {
         let stats = Arc::new(DateStats::default());
-        let order = input.profile.date_order.unwrap_or(policy.date_order);
+        let order = decisions
+            .iter()
+            .find(|d| d.field == m.field)
+            .map_or(DateOrder::DayFirst, |d| d.order);
         dates.push(DateColumn {
             file: input.name.clone(),
             header: m.header.clone(),
@@ -330,4 +410,115 @@ pub fn activity(input: &Input, policy: &Policy) -> (LazyFrame, Vec<DateColumn>) 
         latest(others).alias(activity_col::OTHER),
     ]);
     (frame, dates)
+}
+
+/// How one date column is read, decided from all its values (SPEC §2.3).
+#[derive(Debug, Clone)]
+pub struct DateDecision {
+    pub field: Field,
+    pub header: String,
+    pub order: DateOrder,
+    /// Why that order, in words.
+    pub reason: String,
+    /// The form the values take, from the first one.
+    pub format: String,
+    /// Up to two values as written.
+    pub examples: Vec<String>,
+}
+
+/// `dd-mm-yyyy`, `mm/dd/yy` and the like: the first two numbers, to decide their order.
+const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
+
+/// Decides the order of day and month for every date column of an input from all its values:
+/// any first part above 12 means day-first, any second part above 12 month-first; a column that
+/// stays ambiguous follows the profile, else the policy's `date_order`.
+pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDecision>> {
+    let dated: Vec<&crate::ingest::profile::Mapped> = input
+        .mapping
+        .iter()
+        .filter(|m| m.field.kind() == FieldKind::Date)
+        .filter(|m| input.role == Role::Contacts || m.field.is_engagement())
+        .collect();
+    if dated.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut exprs = Vec::new();
+    for (i, m) in dated.iter().enumerate() {
+        let c = || col(input.columns[m.index].as_str());
+        let part = |g: usize| {
+            c().str()
+                .extract(lit(DAY_MONTH), g)
+                .cast(DataType::Int32)
+                .max()
+        };
+        exprs.push(part(1).alias(format!("first_{i}")));
+        exprs.push(part(2).alias(format!("second_{i}")));
+        let values = c().str().strip_chars(lit(NULL));
+        let present = values
+            .clone()
+            .filter(values.clone().str().len_bytes().gt(lit(0)));
+        exprs.push(present.clone().first().alias(format!("example_a_{i}")));
+        exprs.push(
+            present
+                .slice(lit(1), lit(1))
+                .first()
+                .alias(format!("example_b_{i}")),
+        );
+    }
+    let stats = input.frame.clone().select(exprs).collect()?;
+    let int = |name: &str| -> PolarsResult<Option<i32>> { Ok(stats.column(name)?.i32()?.get(0)) };
+    let text = |name: &str| -> PolarsResult<Option<String>> {
+        Ok(stats.column(name)?.str()?.get(0).map(str::to_string))
+    };
+    let fallback = input.profile.date_order.unwrap_or(policy.date_order);
+    let fallback_why = if input.profile.date_order.is_some() {
+        format!("ambiguous, so {}'s order", input.profile.label)
+    } else {
+        "ambiguous, so the policy's date_order".to_string()
+    };
+    let mut decisions = Vec::new();
+    for (i, m) in dated.iter().enumerate() {
+        let first = int(&format!("first_{i}"))?;
+        let second = int(&format!("second_{i}"))?;
+        let (order, reason) = match (
+            first.is_some_and(|v| v > 12),
+            second.is_some_and(|v| v > 12),
+        ) {
+            (true, false) => (
+                DateOrder::DayFirst,
+                "day first: a first number above 12".to_string(),
+            ),
+            (false, true) => (
+                DateOrder::MonthFirst,
+                "month first: a second number above 12".to_string(),
+            ),
+            (true, true) => (
+                fallback,
+                format!(
+                    "both numbers above 12 in some values: {fallback_why}; values that do not fit are not read"
+                ),
+            ),
+            (false, false) if first.is_some() => (fallback, fallback_why.clone()),
+            (false, false) => (fallback, "no day-month values".to_string()),
+        };
+        let examples: Vec<String> = [
+            text(&format!("example_a_{i}"))?,
+            text(&format!("example_b_{i}"))?,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let format = examples
+            .first()
+            .map_or_else(|| "no values".to_string(), |v| date::describe(v, order));
+        decisions.push(DateDecision {
+            field: m.field,
+            header: m.header.clone(),
+            order,
+            reason,
+            format,
+            examples,
+        });
+    }
+    Ok(decisions)
 }

@@ -167,9 +167,12 @@ fn duplicate_header_names_are_kept() {
 #[test]
 fn ragged_rows_and_invalid_bytes_go_to_rejects_with_their_line() {
     let case = Case::new();
+    // Valid UTF-8 everywhere else (é, ë): the file is UTF-8 and the one bad row is rejected.
     let mut text = String::from("email,ip,signup date\n");
     for i in 0..40 {
-        text.push_str(&format!("p{i}@example.com,192.0.2.1,2021-01-01 10:00:00\n"));
+        text.push_str(&format!(
+            "p{i}.josé.zoë@example.com,192.0.2.1,2021-01-01 10:00:00\n"
+        ));
     }
     text.push_str("short@example.com,192.0.2.1\n");
     let mut bytes = text.into_bytes();
