@@ -441,7 +441,7 @@ pub fn describe(value: &str, order: DateOrder) -> String {
             .find(|c| matches!(c, '-' | '/' | '.'))
             .unwrap_or('-');
         let two = v
-            .split(|c: char| c == ' ' || c == 'T')
+            .split([' ', 'T'])
             .next()
             .and_then(|d| d.rsplit(sep).next())
             .is_some_and(|y| y.len() == 2);
