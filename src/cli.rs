@@ -21,6 +21,9 @@ pub enum Command {
     /// Ingest, decide, and write every output and the report.
     #[command(after_help = AUDIT_EXAMPLES)]
     Audit(AuditArgs),
+    /// Show what ingest would do with each input: service, encoding, delimiter, mapping, date
+    /// formats, rows and warnings. Writes nothing.
+    Inspect(InspectArgs),
     /// Print the effective policy as TOML (or in plain words with --explain).
     #[command(after_help = POLICY_EXAMPLES)]
     Policy(PolicyArgs),
@@ -30,6 +33,52 @@ const POLICY_EXAMPLES: &str = "\
 Examples:
   listaudit policy --preset de > policy.toml      # save, edit, pass back with --policy
   listaudit policy --policy policy.toml --explain --lang nl";
+
+/// How inputs are read; shared by `audit` and `inspect`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Use COLUMN for FIELD, overriding detection (e.g. --map email=Mailadres).
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub maps: Vec<String>,
+
+    /// Read every input as this service's export instead of detecting it.
+    #[arg(long, value_name = "SERVICE")]
+    pub format: Option<String>,
+
+    /// Read every input in this encoding: utf-8, utf-16le, utf-16be, windows-1252.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
+
+    /// Read every input with this delimiter (one character, or `tab`).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Declare a fact an export does not carry, e.g. shopify.csv:double_opt_in=yes; recorded
+    /// in the report as your attestation.
+    #[arg(long, value_name = "INPUT:FIELD=VALUE")]
+    pub assume: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Exports to look at: CSV files, directories, ZIP archives, or - for standard input.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Engagement exports, shown as --activity files.
+    #[arg(long, value_name = "FILE")]
+    pub activity: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub ingest: IngestArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyOptions,
+
+    /// Print JSON on stdout instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Where the policy comes from; shared by `audit` and `policy`.
 #[derive(Debug, Args)]
@@ -68,7 +117,8 @@ Exit codes: 0 done, 1 input or data error (nothing written), 2 usage error,
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Subscriber exports: CSV files, or directories of CSV files (read in path order).
+    /// Subscriber exports: CSV files, directories of them (read in path order), ZIP archives,
+    /// or - for standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -84,9 +134,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub activity: Vec<PathBuf>,
 
-    /// Use COLUMN for FIELD, overriding detection (e.g. --map email=Mailadres).
-    #[arg(long = "map", value_name = "FIELD=COLUMN")]
-    pub maps: Vec<String>,
+    #[command(flatten)]
+    pub ingest: IngestArgs,
 
     #[command(flatten)]
     pub policy: PolicyOptions,
@@ -95,23 +144,6 @@ pub struct AuditArgs {
     /// where one exists (NL, DE, FR, GB), else by --preset.
     #[arg(long)]
     pub preset_by_country: bool,
-
-    /// Read every input as this service's export instead of detecting it.
-    #[arg(long, value_name = "SERVICE")]
-    pub format: Option<String>,
-
-    /// Read every input in this encoding: utf-8, utf-16le, utf-16be, windows-1252.
-    #[arg(long, value_name = "ENCODING")]
-    pub encoding: Option<String>,
-
-    /// Read every input with this delimiter (one character, or `tab`).
-    #[arg(long, value_name = "CHAR")]
-    pub delimiter: Option<String>,
-
-    /// Declare a fact an export does not carry, e.g. shopify.csv:double_opt_in=yes; recorded
-    /// in the report as your attestation.
-    #[arg(long, value_name = "INPUT:FIELD=VALUE")]
-    pub assume: Vec<String>,
 
     /// Replace the outputs of an earlier run in --out.
     #[arg(long)]

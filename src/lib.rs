@@ -36,6 +36,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
             let settings = settings::AuditSettings::resolve(args, today)?;
             commands::audit::run(&settings, &printer)
         }
+        cli::Command::Inspect(args) => {
+            commands::inspect::run(&args, &printer::Printer { quiet: false })
+        }
         cli::Command::Policy(args) => {
             commands::policy::run(&args, &printer::Printer { quiet: false })
         }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use thiserror::Error;
 
-use crate::cli::AuditArgs;
 use crate::cli::PolicyOptions;
+use crate::cli::{AuditArgs, IngestArgs};
 use crate::fields::Field;
 use crate::ingest::profile;
 use crate::ingest::{Encoding, IngestOptions};
@@ -41,6 +41,57 @@ pub enum UsageError {
     Assume(String),
     #[error("{0}")]
     Lang(String),
+}
+
+/// The ingest flags of `audit` and `inspect`, checked.
+pub fn ingest_options(args: &IngestArgs, max_reject_pct: f64) -> Result<IngestOptions, UsageError> {
+    let mut overrides = Vec::new();
+    for given in &args.maps {
+        let (field, column) = given
+            .split_once('=')
+            .filter(|(f, c)| !f.trim().is_empty() && !c.trim().is_empty())
+            .ok_or_else(|| UsageError::MapSyntax(given.clone()))?;
+        let field: Field = field
+            .trim()
+            .parse()
+            .map_err(|problem| UsageError::MapField {
+                given: given.clone(),
+                problem,
+            })?;
+        overrides.push((field, column.trim().to_string()));
+    }
+    let format = match &args.format {
+        None => None,
+        Some(name) => Some(profile::by_name(name).ok_or_else(|| {
+            let names: Vec<&str> = std::iter::once(&profile::GENERIC)
+                .chain(profile::PROFILES.iter().copied())
+                .map(|p| p.service)
+                .collect();
+            UsageError::Format(name.clone(), names.join(", "))
+        })?),
+    };
+    let encoding = match &args.encoding {
+        None => None,
+        Some(name) => {
+            Some(Encoding::parse(name).ok_or_else(|| UsageError::Encoding(name.clone()))?)
+        }
+    };
+    let delimiter = match &args.delimiter {
+        None => None,
+        Some(d) => Some(parse_delimiter(d).ok_or_else(|| UsageError::Delimiter(d.clone()))?),
+    };
+    let mut assume = Vec::new();
+    for given in &args.assume {
+        assume.push(parse_assume(given)?);
+    }
+    Ok(IngestOptions {
+        overrides,
+        format,
+        max_reject_pct,
+        encoding,
+        delimiter,
+        assume,
+    })
 }
 
 /// `--delimiter`: one character, or `tab`.
@@ -130,45 +181,6 @@ impl AuditSettings {
             Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                 .map_err(|_| UsageError::AsOf(text.clone()))?,
         };
-        let mut overrides = Vec::new();
-        for given in &args.maps {
-            let (field, column) = given
-                .split_once('=')
-                .filter(|(f, c)| !f.trim().is_empty() && !c.trim().is_empty())
-                .ok_or_else(|| UsageError::MapSyntax(given.clone()))?;
-            let field: Field = field
-                .trim()
-                .parse()
-                .map_err(|problem| UsageError::MapField {
-                    given: given.clone(),
-                    problem,
-                })?;
-            overrides.push((field, column.trim().to_string()));
-        }
-        let format = match &args.format {
-            None => None,
-            Some(name) => Some(profile::by_name(name).ok_or_else(|| {
-                let names: Vec<&str> = std::iter::once(&profile::GENERIC)
-                    .chain(profile::PROFILES.iter().copied())
-                    .map(|p| p.service)
-                    .collect();
-                UsageError::Format(name.clone(), names.join(", "))
-            })?),
-        };
-        let encoding = match &args.encoding {
-            None => None,
-            Some(name) => {
-                Some(Encoding::parse(name).ok_or_else(|| UsageError::Encoding(name.clone()))?)
-            }
-        };
-        let delimiter = match &args.delimiter {
-            None => None,
-            Some(d) => Some(parse_delimiter(d).ok_or_else(|| UsageError::Delimiter(d.clone()))?),
-        };
-        let mut assume = Vec::new();
-        for given in &args.assume {
-            assume.push(parse_assume(given)?);
-        }
         let policy_source = PolicySource::from_options(&args.policy)?;
         let policy = policy_source.resolve(None)?;
         Ok(AuditSettings {
@@ -176,14 +188,7 @@ impl AuditSettings {
             activity: args.activity,
             out: args.out,
             as_of,
-            ingest: IngestOptions {
-                overrides,
-                format,
-                max_reject_pct: policy.policy.max_reject_pct,
-                encoding,
-                delimiter,
-                assume,
-            },
+            ingest: ingest_options(&args.ingest, policy.policy.max_reject_pct)?,
             policy,
             policy_source,
             preset_by_country: args.preset_by_country,

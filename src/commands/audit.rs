@@ -388,20 +388,7 @@ fn summarize(
             rows: input.rows,
             rejected: input.form_rejects,
             without_email: input.no_email,
-            status_from: match &input.status_source {
-                StatusSource::Column(h) => format!("column `{h}`"),
-                StatusSource::FileName(s) => format!("file name ({s})"),
-                StatusSource::Columns(s) => format!("per-status columns ({s})"),
-                StatusSource::StatusColumns(headers) => format!(
-                    "columns {}",
-                    headers
-                        .iter()
-                        .map(|h| format!("`{h}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                StatusSource::None => "none (read as subscribed)".to_string(),
-            },
+            status_from: super::inspect::status_from(&input.status_source),
             engagement_columns: input.has_engagement(),
             mapping: input
                 .mapping

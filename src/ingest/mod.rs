@@ -260,7 +260,7 @@ pub fn expand(input: &Path, staged: &mut Staged) -> Result<Vec<Member>, IngestEr
         staged.dirs.push(dir);
         return Ok(vec![Member {
             path,
-            name: "-".to_string(),
+            name: "stdin".to_string(),
         }]);
     }
     let meta = std::fs::metadata(input).map_err(|e| read_err(&shown, e))?;

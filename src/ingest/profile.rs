@@ -460,7 +460,8 @@ pub const KIT: Profile = Profile {
     required: &["state"],
     columns: &[
         (Field::Status, &["state"]),
-        (Field::CreatedAt, &["createdat"]),
+        // Kit creates the subscriber at sign-up; `confirmed_at` follows a double opt-in.
+        (Field::OptinAt, &["createdat"]),
         (Field::ConfirmAt, &["confirmedat"]),
     ],
     statuses: &[
@@ -701,14 +702,16 @@ pub const GENERIC_STATUSES: &[(&str, Status)] = &[
     ("disabled", Status::Disabled),
 ];
 
-/// The key a header is matched by: lower-case, accents folded, without spaces, `-`, `_` and `.`.
+/// The key a header is matched by: lower-case letters and digits only, accents folded
+/// (`E-mailadres` and `Subscription Date (Substack)` become `emailadres` and
+/// `subscriptiondatesubstack`).
 pub fn header_key(header: &str) -> String {
     header
         .trim()
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '_' | '.'))
         .flat_map(char::to_lowercase)
         .map(fold_accent)
+        .filter(|c| c.is_alphanumeric())
         .collect()
 }
 

@@ -426,6 +426,9 @@ pub struct DateDecision {
     pub examples: Vec<String>,
 }
 
+/// The reason of a column whose values have no day-month order to decide.
+pub const NO_DAY_MONTH: &str = "no day-month values";
+
 /// `dd-mm-yyyy`, `mm/dd/yy` and the like: the first two numbers, to decide their order.
 const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
 
@@ -499,7 +502,7 @@ pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDe
                 ),
             ),
             (false, false) if first.is_some() => (fallback, fallback_why.clone()),
-            (false, false) => (fallback, "no day-month values".to_string()),
+            (false, false) => (fallback, NO_DAY_MONTH.to_string()),
         };
         let examples: Vec<String> = [
             text(&format!("example_a_{i}"))?,

@@ -3,6 +3,7 @@
 
 mod dates;
 mod errors;
+mod formats;
 mod harness;
 mod ingest;
 mod merge;
