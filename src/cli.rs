@@ -24,6 +24,8 @@ pub enum Command {
     /// Show what ingest would do with each input: service, encoding, delimiter, mapping, date
     /// formats, rows and warnings. Writes nothing.
     Inspect(InspectArgs),
+    /// Record that a re-permission campaign went out to the contacts of LIST on DATE.
+    MarkSent(MarkSentArgs),
     /// Print the effective policy as TOML (or in plain words with --explain).
     #[command(after_help = POLICY_EXAMPLES)]
     Policy(PolicyArgs),
@@ -33,6 +35,25 @@ const POLICY_EXAMPLES: &str = "\
 Examples:
   listaudit policy --preset de > policy.toml      # save, edit, pass back with --policy
   listaudit policy --policy policy.toml --explain --lang nl";
+
+#[derive(Debug, Args)]
+pub struct MarkSentArgs {
+    /// The list the campaign went to: a repermission.csv, or any file of addresses or hashes.
+    #[arg(value_name = "LIST")]
+    pub list: PathBuf,
+
+    /// The day the campaign went out (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub on: String,
+
+    /// The cron state folder.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+
+    /// Wait up to SECONDS for another run holding the state lock.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
+}
 
 /// How inputs are read; shared by `audit` and `inspect`.
 #[derive(Debug, Args)]
@@ -111,9 +132,10 @@ Examples:
   listaudit audit export.csv --out out
   listaudit audit mailchimp-export/ --activity activity.csv --out out --as-of 2026-12-01
   listaudit audit leden.csv --map email=Mailadres --out out --dry-run
+  listaudit audit export.zip --state state --out 'out/{date}'     # monthly cron
 
 Exit codes: 0 done, 1 input or data error (nothing written), 2 usage error,
-3 findings with --fail-on-findings.";
+3 findings with --fail-on-findings, 4 refused by the deletion guard (nothing written).";
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -144,6 +166,27 @@ pub struct AuditArgs {
     /// where one exists (NL, DE, FR, GB), else by --preset.
     #[arg(long)]
     pub preset_by_country: bool,
+
+    /// The cron state folder: suppression memory, re-permission follow-through, run log.
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+
+    /// An existing suppression list (plain addresses or SHA-256 hashes) to honour.
+    #[arg(long, value_name = "FILE")]
+    pub suppression: Vec<PathBuf>,
+
+    /// Addresses, with dates, that answered yes to a re-permission mail (the "yes, keep me"
+    /// clicks exported from the mailing service).
+    #[arg(long, value_name = "FILE")]
+    pub renewed: Vec<PathBuf>,
+
+    /// Refuse the run (exit 4, nothing written) when more than PCT percent would be deleted.
+    #[arg(long, value_name = "PCT", default_value_t = 50.0)]
+    pub max_delete: f64,
+
+    /// Wait up to SECONDS for another run holding the state lock (default: fail at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub lock_timeout: u64,
 
     /// Replace the outputs of an earlier run in --out.
     #[arg(long)]

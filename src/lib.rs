@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod decide;
 pub mod exit;
+pub mod fault;
 pub mod fields;
 pub mod ingest;
 pub mod normalize;
@@ -24,6 +25,7 @@ pub mod policy;
 pub mod printer;
 pub mod report;
 pub mod settings;
+pub mod state;
 
 use exit::ExitStatus;
 
@@ -38,6 +40,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitStatus> {
         }
         cli::Command::Inspect(args) => {
             commands::inspect::run(&args, &printer::Printer { quiet: false })
+        }
+        cli::Command::MarkSent(args) => {
+            commands::mark_sent::run(&args, &printer::Printer { quiet: false })
         }
         cli::Command::Policy(args) => {
             commands::policy::run(&args, &printer::Printer { quiet: false })
@@ -56,6 +61,12 @@ pub fn exit_status_of(error: &anyhow::Error) -> ExitStatus {
         }
         if let Some(outputs::OutputError::Exists { .. }) = cause.downcast_ref() {
             return ExitStatus::Usage;
+        }
+        if let Some(state::StateError::Backwards { .. }) = cause.downcast_ref() {
+            return ExitStatus::Usage;
+        }
+        if cause.is::<commands::audit::Refused>() {
+            return ExitStatus::Refused;
         }
     }
     ExitStatus::Failure

@@ -27,6 +27,8 @@ pub enum UsageError {
     Format(String, String),
     #[error("--preset: {0}")]
     Preset(String),
+    #[error("--max-delete {0} is not a percentage\n\nhint: a number from 0 to 100")]
+    MaxDelete(f64),
     #[error(
         "--encoding `{0}` is not an encoding listaudit reads\n\nhint: utf-8, utf-16le, utf-16be or windows-1252"
     )]
@@ -157,6 +159,11 @@ pub struct AuditSettings {
     pub policy_source: PolicySource,
     pub preset_by_country: bool,
     pub ingest: IngestOptions,
+    pub state: Option<PathBuf>,
+    pub suppression: Vec<PathBuf>,
+    pub renewed: Vec<PathBuf>,
+    pub max_delete: f64,
+    pub lock_timeout: std::time::Duration,
     pub force: bool,
     pub dry_run: bool,
     pub excel: bool,
@@ -186,9 +193,23 @@ impl AuditSettings {
         Ok(AuditSettings {
             inputs: args.inputs,
             activity: args.activity,
-            out: args.out,
+            // `--out 'out/{date}'`: a dated folder per run.
+            out: PathBuf::from(
+                args.out
+                    .to_string_lossy()
+                    .replace("{date}", &as_of.format("%Y-%m-%d").to_string()),
+            ),
             as_of,
             ingest: ingest_options(&args.ingest, policy.policy.max_reject_pct)?,
+            state: args.state,
+            suppression: args.suppression,
+            renewed: args.renewed,
+            max_delete: if (0.0..=100.0).contains(&args.max_delete) {
+                args.max_delete
+            } else {
+                return Err(UsageError::MaxDelete(args.max_delete).into());
+            },
+            lock_timeout: std::time::Duration::from_secs(args.lock_timeout),
             policy,
             policy_source,
             preset_by_country: args.preset_by_country,

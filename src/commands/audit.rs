@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result};
 fn ctx<T>(result: PolarsResult<T>, message: &'static str) -> Result<T> {
     result.map_err(anyhow::Error::from).context(message)
 }
-use chrono::{Datelike, SecondsFormat, Utc};
+use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
 use polars::prelude::*;
 
 use crate::decide::{self, col, rules};
@@ -18,12 +18,18 @@ use crate::exit::ExitStatus;
 use crate::fields::Field;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::start_of_day_millis;
+use crate::normalize::date::{DateOrder, format_instant, parse};
 use crate::normalize::{self, DateColumn, DateDecision};
+use crate::outputs::commit::{self, Target};
 use crate::outputs::{self, Content, CsvStyle, Output};
 use crate::policy::Preset;
 use crate::printer::Printer;
 use crate::report::{self, RunSummary};
 use crate::settings::AuditSettings;
+use crate::state::lock::Lock;
+use crate::state::{
+    Listed, REPERMISSION, RUNS, SUPPRESSION, State, StateError, Suppressed, read_hash_list,
+};
 
 /// Runs the audit.
 pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
@@ -34,6 +40,33 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         settings.as_of.month(),
         settings.as_of.day(),
     );
+    // One run at a time on a state folder; an interrupted commit is finished or undone first.
+    let _lock = match &settings.state {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+            let lock = Lock::acquire(dir, settings.lock_timeout)?;
+            if let Some(hold) = crate::fault::hold("lock") {
+                std::thread::sleep(hold);
+            }
+            commit::recover(dir)?;
+            Some(lock)
+        }
+        None => None,
+    };
+    if settings.out.is_dir() {
+        commit::recover(&settings.out)?;
+    }
+    let state = match &settings.state {
+        Some(dir) => {
+            let state = State::load(dir)?;
+            state.check_forward(settings.as_of)?;
+            Some(state)
+        }
+        None => None,
+    };
     let written_names: Vec<&str> = if settings.dry_run {
         vec!["report.json"]
     } else {
@@ -86,6 +119,34 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             "cannot combine the activity files",
         )?)
     };
+
+    // What earlier runs remember, plus --suppression lists and --renewed answers.
+    let mut earlier = state
+        .as_ref()
+        .map(|s| s.suppression.clone())
+        .unwrap_or_default();
+    for path in &settings.suppression {
+        for hash in read_hash_list(path)? {
+            earlier.entry(hash).or_insert_with(|| Suppressed {
+                reason: "imported list".to_string(),
+                since: format_instant(as_of),
+            });
+        }
+    }
+    let renewed = read_renewed(settings, &mut staged, &mut rejects)?;
+    let memory = if state.is_some() || !settings.suppression.is_empty() || renewed.is_some() {
+        let listed = state
+            .as_ref()
+            .map(|s| s.repermission.clone())
+            .unwrap_or_default();
+        Some(ctx(
+            memory(&earlier, &listed, renewed),
+            "cannot read the state",
+        )?)
+    } else {
+        None
+    };
+
     let decision = if settings.preset_by_country {
         let mut policies = Vec::new();
         for preset in Preset::ALL {
@@ -95,6 +156,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             decide::decide_by_country(
                 rows,
                 activity,
+                memory.as_ref(),
                 settings.policy.policy.preset,
                 &policies,
                 as_of,
@@ -103,14 +165,34 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         )?
     } else {
         ctx(
-            decide::decide(rows, activity, &settings.policy.policy, as_of),
+            decide::decide(
+                rows,
+                activity,
+                memory.as_ref(),
+                &settings.policy.policy,
+                as_of,
+            ),
             "cannot decide the contacts",
         )?
     };
-    let tables = ctx(
+    guard(&decision.contacts, settings.max_delete)?;
+
+    let mut tables = ctx(
         outputs::tables(&decision.contacts, &rejects, as_of),
         "cannot build the outputs",
     )?;
+    if memory.is_some() {
+        let table = tables
+            .iter_mut()
+            .find(|(name, _)| *name == "suppression.csv")
+            .map(|(_, t)| t);
+        if let Some(table) = table {
+            *table = ctx(
+                with_earlier(table, &decision.contacts, &earlier),
+                "cannot build the suppression list",
+            )?;
+        }
+    }
 
     let mut summary = summarize(
         settings,
@@ -128,6 +210,43 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             rows: frame.height() as u64,
         })
         .collect();
+
+    let mut targets = Vec::new();
+    if let Some(state) = &state
+        && !settings.dry_run
+    {
+        let (files, line, waiting) = ctx(
+            next_state(
+                state,
+                &earlier,
+                &decision.contacts,
+                settings,
+                &summary,
+                &started_at,
+            ),
+            "cannot update the state",
+        )?;
+        summary.state = Some(report::StateSummary {
+            dir: state.dir.display().to_string(),
+            runs_file: RUNS,
+            run: line,
+            suppressed_hashes: summary_count(&files, SUPPRESSION),
+            listed_for_repermission: summary_count(&files, REPERMISSION),
+            waiting_without_send: waiting,
+        });
+        if waiting > 0 {
+            let warning = format!(
+                "{waiting} contacts were listed for re-permission more than {} days ago and no send is recorded: nobody expires who was never asked (record the send with listaudit mark-sent)",
+                settings.policy.policy.repermission_grace_days
+            );
+            printer.warn(&warning);
+            summary.assumptions.push(warning);
+        }
+        targets.push(Target {
+            dir: state.dir.clone(),
+            outputs: files,
+        });
+    }
     summary.run.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
     let mut files: Vec<Output> = Vec::new();
@@ -141,9 +260,20 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         name: "report.json",
         content: Content::Bytes(summary.to_json()),
     });
-    outputs::commit(
-        &settings.out,
-        files,
+    targets.insert(
+        0,
+        Target {
+            dir: settings.out.clone(),
+            outputs: files,
+        },
+    );
+    let journal_dir = settings
+        .state
+        .clone()
+        .unwrap_or_else(|| settings.out.clone());
+    commit::commit(
+        targets,
+        &journal_dir,
         CsvStyle {
             excel: settings.excel,
         },
@@ -163,6 +293,290 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The deletion guard (SPEC §8): more than `max_delete` percent deleted refuses the run.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{deleted} of {contacts} contacts ({pct:.1}%) would be deleted, more than --max-delete {max}%: nothing was written\n\nhint: check the inputs; for a first audit of an old list, raise the limit with --max-delete {suggest}"
+)]
+pub struct Refused {
+    deleted: u64,
+    contacts: u64,
+    pct: f64,
+    max: f64,
+    suggest: u64,
+}
+
+fn guard(contacts: &DataFrame, max_delete: f64) -> Result<()> {
+    let n = contacts.height() as u64;
+    let deleted = contacts
+        .column(col::OUTCOME)?
+        .str()?
+        .iter()
+        .filter(|o| *o == Some("delete"))
+        .count() as u64;
+    if n == 0 {
+        return Ok(());
+    }
+    let pct = deleted as f64 * 100.0 / n as f64;
+    if pct > max_delete {
+        return Err(Refused {
+            deleted,
+            contacts: n,
+            pct,
+            max: max_delete,
+            suggest: pct.ceil() as u64,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// The state as frames for the decision.
+fn memory(
+    earlier: &BTreeMap<String, Suppressed>,
+    listed: &BTreeMap<String, Listed>,
+    renewed: Option<LazyFrame>,
+) -> PolarsResult<decide::Memory> {
+    let since: Vec<Option<i64>> = earlier
+        .values()
+        .map(|e| parse(&e.since, DateOrder::DayFirst).map(|p| p.millis))
+        .collect();
+    let suppression = DataFrame::new(
+        earlier.len(),
+        vec![
+            Column::new(
+                col::KEY_SHA256.into(),
+                earlier.keys().cloned().collect::<Vec<_>>(),
+            ),
+            Column::new(col::SUPPRESSED_SINCE.into(), since),
+        ],
+    )?;
+    let day = |d: NaiveDate| start_of_day_millis(d.year(), d.month(), d.day());
+    let repermission = DataFrame::new(
+        listed.len(),
+        vec![
+            Column::new(
+                col::KEY_SHA256.into(),
+                listed.keys().cloned().collect::<Vec<_>>(),
+            ),
+            Column::new(
+                col::FIRST_LISTED.into(),
+                listed
+                    .values()
+                    .map(|l| day(l.first_listed))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                col::SENT_ON.into(),
+                listed
+                    .values()
+                    .map(|l| l.sent_on.map(day))
+                    .collect::<Vec<_>>(),
+            ),
+        ],
+    )?;
+    Ok(decide::Memory {
+        suppression,
+        repermission,
+        renewed,
+    })
+}
+
+/// `--renewed` files: addresses with the date they answered yes, as (key, renewed_at).
+fn read_renewed(
+    settings: &AuditSettings,
+    staged: &mut ingest::Staged,
+    rejects: &mut Vec<Reject>,
+) -> Result<Option<LazyFrame>> {
+    let mut frames = Vec::new();
+    for given in &settings.renewed {
+        for member in ingest::expand(given, staged)? {
+            let input = ingest::read_input(&member, Role::Activity, &settings.ingest, rejects)?;
+            let decided = ctx(
+                normalize::date_decisions(&input, &settings.policy.policy),
+                "cannot read the date columns",
+            )?;
+            let (frame, _) = normalize::activity(&input, &decided);
+            frames.push(
+                frame.select([
+                    col(normalize::activity_col::KEY).alias(col::KEY),
+                    polars::lazy::dsl::max_horizontal([
+                        col(normalize::activity_col::OPEN),
+                        col(normalize::activity_col::OTHER),
+                    ])?
+                    .alias(col::RENEWED_AT),
+                ]),
+            );
+        }
+    }
+    if frames.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ctx(
+        concat(frames, UnionArgs::default()),
+        "cannot combine the --renewed files",
+    )?))
+}
+
+/// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state
+/// first recorded them), then every earlier hash that is not a contact who signed up again.
+fn with_earlier(
+    current: &DataFrame,
+    contacts: &DataFrame,
+    earlier: &BTreeMap<String, Suppressed>,
+) -> PolarsResult<DataFrame> {
+    let hashes = contacts.column(col::KEY_SHA256)?.str()?;
+    let suppress = contacts.column(col::SUPPRESS)?.bool()?;
+    let suppressed = contacts
+        .column(&rules::Reason::Suppressed.column())?
+        .bool()?;
+    let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut resigned: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for ((hash, s), r) in hashes.iter().zip(suppress.iter()).zip(suppressed.iter()) {
+        let Some(hash) = hash else { continue };
+        if s == Some(true) {
+            now.insert(hash);
+        } else if r != Some(true) && earlier.contains_key(hash) {
+            resigned.insert(hash);
+        }
+    }
+    let current_hashes = current.column("email_sha256")?.str()?;
+    let reasons = current.column("reason")?.str()?;
+    let sinces = current.column("since")?.str()?;
+    let (mut h, mut r, mut s) = (Vec::new(), Vec::new(), Vec::new());
+    for ((hash, reason), since) in current_hashes.iter().zip(reasons.iter()).zip(sinces.iter()) {
+        let hash = hash.unwrap_or("");
+        h.push(hash.to_string());
+        r.push(reason.unwrap_or("").to_string());
+        s.push(
+            earlier
+                .get(hash)
+                .map_or_else(|| since.unwrap_or("").to_string(), |e| e.since.clone()),
+        );
+    }
+    for (hash, entry) in earlier {
+        if !now.contains(hash.as_str()) && !resigned.contains(hash.as_str()) {
+            h.push(hash.clone());
+            r.push(entry.reason.clone());
+            s.push(entry.since.clone());
+        }
+    }
+    DataFrame::new(
+        h.len(),
+        vec![
+            Column::new("email_sha256".into(), h),
+            Column::new("reason".into(), r),
+            Column::new("since".into(), s),
+        ],
+    )
+}
+
+fn summary_count(files: &[Output], name: &str) -> u64 {
+    files
+        .iter()
+        .find(|o| o.name == name)
+        .map(|o| match &o.content {
+            Content::Bytes(b) => b.iter().filter(|c| **c == b'\n').count().saturating_sub(1) as u64,
+            Content::Table(t) => t.height() as u64,
+        })
+        .unwrap_or(0)
+}
+
+/// The state after this run: every hash withdrawn or bounced (never removed), every contact
+/// listed for re-permission (renewed ones leave the list), and the run appended to runs.jsonl.
+/// Returns the files, the run's line in runs.jsonl, and how many listed contacts have waited
+/// longer than the grace period without a recorded send.
+fn next_state(
+    state: &State,
+    earlier: &BTreeMap<String, Suppressed>,
+    contacts: &DataFrame,
+    settings: &AuditSettings,
+    summary: &RunSummary,
+    started_at: &chrono::DateTime<Utc>,
+) -> PolarsResult<(Vec<Output>, usize, u64)> {
+    let mut suppression = earlier.clone();
+    let mut listed = state.repermission.clone();
+    let hashes = contacts.column(col::KEY_SHA256)?.str()?;
+    let suppress = contacts.column(col::SUPPRESS)?.bool()?;
+    let withdrawn = contacts
+        .column(&rules::Reason::Withdrawn.column())?
+        .bool()?;
+    let since = contacts.column(col::WITHDRAWN_AT)?.i64()?;
+    let outcome = contacts.column(col::OUTCOME)?.str()?;
+    let renewed = contacts.column(col::RENEWED)?.bool()?;
+    let as_of = start_of_day_millis(
+        settings.as_of.year(),
+        settings.as_of.month(),
+        settings.as_of.day(),
+    );
+    for i in 0..contacts.height() {
+        let Some(hash) = hashes.get(i) else { continue };
+        if suppress.get(i) == Some(true) {
+            suppression
+                .entry(hash.to_string())
+                .or_insert_with(|| Suppressed {
+                    reason: if withdrawn.get(i) == Some(true) {
+                        "withdrawn"
+                    } else {
+                        "bounced"
+                    }
+                    .to_string(),
+                    since: format_instant(since.get(i).unwrap_or(as_of)),
+                });
+        }
+        if renewed.get(i) == Some(true) {
+            listed.remove(hash);
+        } else if outcome.get(i) == Some("repermission") {
+            listed.entry(hash.to_string()).or_insert(Listed {
+                first_listed: settings.as_of,
+                sent_on: None,
+            });
+        }
+    }
+    let grace = chrono::Duration::days(i64::from(settings.policy.policy.repermission_grace_days));
+    let waiting = listed
+        .values()
+        .filter(|l| l.sent_on.is_none() && l.first_listed + grace <= settings.as_of)
+        .count() as u64;
+    let line = state.runs.len() + 1;
+    let run = serde_json::json!({
+        "run": line,
+        "tool": summary.tool.version,
+        "as_of": summary.run.as_of,
+        "started_at": started_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        "out": settings.out.display().to_string(),
+        "policy": summary.policy.policy,
+        "inputs": summary.inputs.iter().map(|i| serde_json::json!({"file": i.file, "sha256": i.sha256, "rows": i.rows})).collect::<Vec<_>>(),
+        "counts": summary.counts,
+        "suppressed_hashes": suppression.len(),
+        "listed_for_repermission": listed.len(),
+    });
+    let mut runs = state.runs.join("\n");
+    if !runs.is_empty() {
+        runs.push('\n');
+    }
+    runs.push_str(&run.to_string());
+    runs.push('\n');
+    Ok((
+        vec![
+            Output {
+                name: SUPPRESSION,
+                content: Content::Bytes(State::suppression_csv(&suppression)),
+            },
+            Output {
+                name: REPERMISSION,
+                content: Content::Bytes(State::repermission_csv(&listed)),
+            },
+            Output {
+                name: RUNS,
+                content: Content::Bytes(runs.into_bytes()),
+            },
+        ],
+        line,
+        waiting,
+    ))
 }
 
 /// Every contacts input, then every activity input, read and mapped.
@@ -439,6 +853,7 @@ fn summarize(
         assumptions,
         rules: rule_list,
         outputs: Vec::new(),
+        state: None,
         next_steps: report::next_steps(),
         disclaimer: report::DISCLAIMER,
     })

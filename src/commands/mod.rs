@@ -2,4 +2,5 @@
 
 pub mod audit;
 pub mod inspect;
+pub mod mark_sent;
 pub mod policy;

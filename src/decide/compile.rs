@@ -23,6 +23,7 @@ impl Context<'_> {
             Days::Inactive => i64::from(p.inactive_days),
             Days::Reengage => i64::from(p.inactive_days) - i64::from(p.reengage_days),
             Days::PendingMax => i64::from(p.pending_max_days),
+            Days::RepermissionGrace => i64::from(p.repermission_grace_days),
         };
         self.as_of - n * MS_PER_DAY
     }
@@ -79,6 +80,7 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
         Cond::Matches(c, p) => never_null(col(*c).str().contains(lit(cx.pattern(*p)), true)),
         Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
         Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),
+        Cond::OnOrBefore(c, d) => never_null(col(*c).lt_eq(lit(cx.days(*d)))),
         Cond::BeforeGdpr(c) => never_null(col(*c).lt(lit(cx.gdpr_cutoff()))),
         Cond::Policy(s) => lit(cx.switch(*s)),
         Cond::Has(r) => never_null(col(r.column())),

@@ -56,6 +56,99 @@ pub mod col {
     pub const SCORE_MAX: &str = "score_max";
     pub const SUPERSEDED: &str = "superseded";
     pub const BEST_ROW: &str = "best_row";
+    /// From the state (SPEC §8): when the contact's hash was suppressed, when a re-permission
+    /// mail went out to them, and whether they renewed their consent since.
+    pub const KEY_SHA256: &str = "key_sha256";
+    pub const SUPPRESSED_SINCE: &str = "suppressed_since";
+    pub const FIRST_LISTED: &str = "first_listed";
+    pub const SENT_ON: &str = "sent_on";
+    pub const RENEWED_AT: &str = "renewed_at";
+    pub const RENEWED: &str = "renewed";
+}
+
+/// What earlier runs remember, as frames the decision joins (SPEC §8).
+pub struct Memory {
+    /// `key_sha256`, `suppressed_since` (Int64 instant).
+    pub suppression: DataFrame,
+    /// `key_sha256`, `first_listed`, `sent_on` (Int64 instants, `sent_on` may be null).
+    pub repermission: DataFrame,
+    /// `key`, `renewed_at` (Int64): the "yes, keep me" answers of `--renewed`.
+    pub renewed: Option<LazyFrame>,
+}
+
+/// Joins the state onto the contacts and applies renewals: a renewed contact's consent is the
+/// renewal (or its own later date), with full evidence (SPEC §8).
+fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFrame> {
+    let left = |how| JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(how)
+    };
+    let contacts = match memory {
+        None => contacts.with_columns([
+            int_null().alias(col::SUPPRESSED_SINCE),
+            int_null().alias(col::FIRST_LISTED),
+            int_null().alias(col::SENT_ON),
+            int_null().alias(col::RENEWED_AT),
+        ]),
+        Some(memory) => {
+            let mut contacts = contacts
+                .with_column(crate::normalize::email::sha256_expr(col(KEY)).alias(col::KEY_SHA256))
+                .join(
+                    memory.suppression.clone().lazy(),
+                    [col(col::KEY_SHA256)],
+                    [col(col::KEY_SHA256)],
+                    left(JoinType::Left),
+                )
+                .join(
+                    memory.repermission.clone().lazy(),
+                    [col(col::KEY_SHA256)],
+                    [col(col::KEY_SHA256)],
+                    left(JoinType::Left),
+                );
+            contacts = match &memory.renewed {
+                Some(renewed) => contacts.join(
+                    renewed
+                        .clone()
+                        .group_by([col(KEY)])
+                        .agg([col(col::RENEWED_AT).max()]),
+                    [col(KEY)],
+                    [col(KEY)],
+                    left(JoinType::Left),
+                ),
+                None => contacts.with_column(int_null().alias(col::RENEWED_AT)),
+            };
+            contacts
+        }
+    };
+    let renewed = col(col::RENEWED_AT).is_not_null().or(col(col::SENT_ON)
+        .is_not_null()
+        .and(col(CONSENT_AT).gt(col(col::SENT_ON)))
+        .fill_null(lit(false)));
+    let renewal_wins = col(col::RENEWED_AT).is_not_null().and(
+        col(CONSENT_AT)
+            .is_null()
+            .or(col(col::RENEWED_AT).gt(col(CONSENT_AT))),
+    );
+    Ok(contacts
+        .with_column(renewed.alias(col::RENEWED))
+        .with_columns([
+            when(renewal_wins.clone())
+                .then(col(col::RENEWED_AT))
+                .otherwise(col(CONSENT_AT))
+                .alias(CONSENT_AT),
+            when(renewal_wins.clone())
+                .then(lit("re-permission"))
+                .otherwise(col(CONSENT_COLUMN))
+                .alias(CONSENT_COLUMN),
+            when(renewal_wins)
+                .then(lit("re-permission"))
+                .otherwise(col(Field::Source.name()))
+                .alias(Field::Source.name()),
+            when(col(col::RENEWED))
+                .then(lit(Evidence::Full.name()))
+                .otherwise(col(col::EVIDENCE))
+                .alias(col::EVIDENCE),
+        ]))
 }
 
 /// Offsets that fold evidence and consent date into one comparable number (SPEC §2.4: the
@@ -242,6 +335,7 @@ pub struct Decision {
 pub fn decide(
     rows: LazyFrame,
     activity: Option<LazyFrame>,
+    memory: Option<&Memory>,
     policy: &Policy,
     as_of: i64,
 ) -> PolarsResult<Decision> {
@@ -270,6 +364,7 @@ pub fn decide(
                 lit(true).alias(col::ENGAGEMENT_DATA),
             ]);
     }
+    let contacts = remember(contacts, memory)?;
     let contacts = contacts.with_columns([
         // Truncated to the second; toward zero, which groups values just as well.
         (col(CONSENT_AT) - col(CONSENT_AT) % lit(1000i64)).alias(col::CONSENT_SECOND),
@@ -368,6 +463,7 @@ const INPUT_ORDER: &str = "input_order";
 pub fn decide_by_country(
     rows: LazyFrame,
     activity: Option<LazyFrame>,
+    memory: Option<&Memory>,
     base: Preset,
     policies: &[(Preset, Policy)],
     as_of: i64,
@@ -429,7 +525,7 @@ pub fn decide_by_country(
             .lazy()
             .filter(col(PRESET).eq(lit(preset.name())))
             .drop(cols([PRESET]));
-        let decision = decide(part, activity.clone(), policy, as_of)?;
+        let decision = decide(part, activity.clone(), memory, policy, as_of)?;
         parts.push(
             decision
                 .contacts

@@ -42,11 +42,13 @@ impl Evidence {
 pub enum Reason {
     InvalidEmail,
     Withdrawn,
+    Suppressed,
     Bounced,
     Unconfirmed,
     Pending,
     Disabled,
     UnknownStatus,
+    RepermissionExpired,
     Inactive,
     NoMarketingConsent,
     NoConsentProof,
@@ -61,11 +63,13 @@ impl Reason {
         match self {
             Reason::InvalidEmail => "invalid-email",
             Reason::Withdrawn => "withdrawn",
+            Reason::Suppressed => "suppressed",
             Reason::Bounced => "bounced",
             Reason::Unconfirmed => "unconfirmed",
             Reason::Pending => "pending",
             Reason::Disabled => "disabled",
             Reason::UnknownStatus => "unknown-status",
+            Reason::RepermissionExpired => "repermission-expired",
             Reason::Inactive => "inactive",
             Reason::NoMarketingConsent => "no-marketing-consent",
             Reason::NoConsentProof => "no-consent-proof",
@@ -119,6 +123,8 @@ pub enum Days {
     Reengage,
     /// `pending_max_days`.
     PendingMax,
+    /// `repermission_grace_days`.
+    RepermissionGrace,
 }
 
 /// A pattern a text column is matched against.
@@ -166,6 +172,8 @@ pub enum Cond {
     Later(&'static str, &'static str),
     /// An instant lies before the start of the as-of day minus some days.
     OlderThan(&'static str, Days),
+    /// An instant lies on or before the start of the as-of day minus some days.
+    OnOrBefore(&'static str, Days),
     /// An instant lies before the policy's `gdpr_cutoff`.
     BeforeGdpr(&'static str),
     /// A policy switch is on.
@@ -384,6 +392,22 @@ pub fn reason_table() -> Vec<Row<Reason>> {
             source: "GDPR Art. 7(3) withdrawal, Art. 21(3) objection to direct marketing, Art. 17 erasure request",
         },
         Row {
+            value: Reason::Suppressed,
+            when: all([
+                Cond::Present(col::SUPPRESSED_SINCE),
+                not(Cond::OneOf(
+                    status,
+                    &["unsubscribed", "complained", "cleaned"],
+                )),
+                not(Cond::Matches(col::KEY, Pattern::DeletionRequest)),
+                not(all([
+                    Cond::Is(col::EVIDENCE, "full"),
+                    Cond::Later(col::CONSENT_AT, col::SUPPRESSED_SINCE),
+                ])),
+            ]),
+            source: "GDPR Art. 21(3): an objection to direct marketing is absolute; re-imported after opting out, without a fresh full opt-in since (SPEC §8)",
+        },
+        Row {
             value: Reason::Bounced,
             when: Cond::Is(status, "cleaned"),
             source: "SPEC §3.2: cleaned or hard-bounced; GDPR Art. 5(1)(d) accuracy",
@@ -413,6 +437,14 @@ pub fn reason_table() -> Vec<Row<Reason>> {
             value: Reason::UnknownStatus,
             when: Cond::Is(status, "unknown"),
             source: "SPEC §2.2: never keep for mailing what the tool does not understand",
+        },
+        Row {
+            value: Reason::RepermissionExpired,
+            when: all([
+                Cond::OnOrBefore(col::SENT_ON, Days::RepermissionGrace),
+                not(Cond::True(col::RENEWED)),
+            ]),
+            source: "SPEC §8: asked for re-permission repermission_grace_days ago without answering; CNIL: no positive answer, delete",
         },
         Row {
             value: Reason::Inactive,
@@ -481,8 +513,10 @@ pub fn outcome_table() -> Vec<Row<Outcome>> {
             when: any([
                 Cond::Has(Reason::InvalidEmail),
                 Cond::Has(Reason::Withdrawn),
+                Cond::Has(Reason::Suppressed),
                 Cond::Has(Reason::Bounced),
                 Cond::Has(Reason::Unconfirmed),
+                Cond::Has(Reason::RepermissionExpired),
                 Cond::Has(Reason::Inactive),
             ]),
             source: "SPEC §3.3 row 1; GDPR Art. 17, 21(3), 5(1)(e)",
@@ -561,6 +595,7 @@ impl fmt::Display for Cond {
             Cond::Matches(c, p) => write!(f, "{c} matches {p:?}"),
             Cond::Later(a, b) => write!(f, "{a} after {b}"),
             Cond::OlderThan(c, d) => write!(f, "{c} older than {d:?} days"),
+            Cond::OnOrBefore(c, d) => write!(f, "{c} at least {d:?} days ago"),
             Cond::BeforeGdpr(c) => write!(f, "{c} before gdpr_cutoff"),
             Cond::Policy(s) => write!(f, "policy {s:?}"),
             Cond::Has(r) => write!(f, "{}", r.name()),

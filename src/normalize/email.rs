@@ -52,3 +52,18 @@ pub fn is_valid(display: Expr) -> Expr {
 pub fn is_deletion_request(key: Expr) -> Expr {
     key.str().ends_with(lit(DELETION_REQUEST_DOMAIN))
 }
+
+/// The hex SHA-256 of each key, computed over chunks in parallel: the suppression list's form
+/// of an address (SPEC §4, §8).
+pub fn sha256_expr(key: Expr) -> Expr {
+    key.map(
+        |c: Column| {
+            let keys = c.str()?;
+            let values: Vec<&str> = keys.iter().map(|k| k.unwrap_or("")).collect();
+            let hashes = crate::outputs::sha256_hex(&values);
+            let out: StringChunked = keys.iter().zip(hashes).map(|(k, h)| k.map(|_| h)).collect();
+            Ok(out.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}

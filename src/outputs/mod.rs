@@ -2,10 +2,10 @@
 //! atomically — staged in the output folder, renamed into place only when every file was
 //! written, created with mode 0600 because they hold personal data.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+pub mod commit;
+
+use std::io::Write;
+use std::path::Path;
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -282,117 +282,17 @@ pub fn check_overwrite(dir: &Path, names: &[&str], force: bool) -> Result<(), Ou
     }
 }
 
-fn create_private(path: &Path) -> std::io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<(), OutputError> {
-    let name = path.display().to_string();
-    let file = create_private(path).map_err(|source| OutputError::Write {
-        dir: name.clone(),
-        source,
-    })?;
-    let mut writer = BufWriter::with_capacity(1 << 20, file);
-    match content {
-        Content::Table(frame) => {
-            CsvWriter::new(&mut writer)
-                .include_header(true)
-                .include_bom(style.excel)
-                .with_separator(if style.excel { b';' } else { b',' })
-                .with_quote_style(QuoteStyle::Necessary)
-                .with_line_terminator("\n".into())
-                .finish(frame)
-                .map_err(|source| OutputError::Csv {
-                    file: name.clone(),
-                    source,
-                })?;
-        }
-        Content::Bytes(bytes) => writer
-            .write_all(bytes)
-            .map_err(|source| OutputError::Write {
-                dir: name.clone(),
-                source,
-            })?,
-    }
-    let file = writer.into_inner().map_err(|e| OutputError::Write {
-        dir: name.clone(),
-        source: e.into_error(),
-    })?;
-    file.sync_all()
-        .map_err(|source| OutputError::Write { dir: name, source })
-}
-
-/// Writes every output into `dir`: each to a staging folder inside `dir` first, then renamed
-/// into place once all were written. On failure nothing in `dir` changes, and a `dir` this run
-/// created is removed again. Returns the paths written.
-pub fn commit(
-    dir: &Path,
-    mut outputs: Vec<Output>,
+/// Writes a table as CSV in the run's style: RFC 4180, `\n`, a BOM and `;` with `--excel`.
+pub fn write_csv(
+    writer: &mut impl Write,
+    frame: &mut DataFrame,
     style: CsvStyle,
-) -> Result<Vec<PathBuf>, OutputError> {
-    let write_err = |source| OutputError::Write {
-        dir: dir.display().to_string(),
-        source,
-    };
-    let created = create_dirs(dir).map_err(write_err)?;
-    let result = (|| {
-        for output in &outputs {
-            let target = dir.join(output.name);
-            if target.is_dir() {
-                return Err(write_err(std::io::Error::other(format!(
-                    "{} is a directory",
-                    target.display()
-                ))));
-            }
-        }
-        let staging = tempfile::Builder::new()
-            .prefix(".listaudit-staging-")
-            .tempdir_in(dir)
-            .map_err(write_err)?;
-        for output in &mut outputs {
-            write_one(
-                &staging.path().join(output.name),
-                &mut output.content,
-                style,
-            )?;
-        }
-        let mut written = Vec::new();
-        for output in &outputs {
-            let target = dir.join(output.name);
-            std::fs::rename(staging.path().join(output.name), &target).map_err(write_err)?;
-            written.push(target);
-        }
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(write_err)?;
-        Ok(written)
-    })();
-    if result.is_err() {
-        for created_dir in created.iter().rev() {
-            let _ = std::fs::remove_dir(created_dir);
-        }
-    }
-    result
-}
-
-/// Creates `dir` and its missing parents; returns the folders it created, outermost first.
-fn create_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut missing = Vec::new();
-    let mut current = Some(dir);
-    while let Some(d) = current {
-        if d.as_os_str().is_empty() || d.exists() {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        current = d.parent();
-    }
-    missing.reverse();
-    for d in &missing {
-        std::fs::create_dir(d)?;
-    }
-    Ok(missing)
+) -> PolarsResult<()> {
+    CsvWriter::new(writer)
+        .include_header(true)
+        .include_bom(style.excel)
+        .with_separator(if style.excel { b';' } else { b',' })
+        .with_quote_style(QuoteStyle::Necessary)
+        .with_line_terminator("\n".into())
+        .finish(frame)
 }

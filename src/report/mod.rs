@@ -29,6 +29,9 @@ pub struct RunSummary {
     pub assumptions: Vec<String>,
     pub rules: Vec<RuleSummary>,
     pub outputs: Vec<OutputSummary>,
+    /// With `--state`: where the run is recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateSummary>,
     pub next_steps: Vec<String>,
     pub disclaimer: &'static str,
 }
@@ -112,6 +115,17 @@ pub struct RuleSummary {
     pub name: String,
     pub when: String,
     pub source: &'static str,
+}
+
+/// The run's place in the state folder; `run` is its line in `runs.jsonl`.
+#[derive(Debug, Serialize)]
+pub struct StateSummary {
+    pub dir: String,
+    pub runs_file: &'static str,
+    pub run: usize,
+    pub suppressed_hashes: u64,
+    pub listed_for_repermission: u64,
+    pub waiting_without_send: u64,
 }
 
 #[derive(Debug, Serialize)]

@@ -52,11 +52,21 @@ impl Case {
         }
     }
 
-    /// Runs `listaudit audit INPUTS --out out --as-of 2026-12-01 --quiet EXTRA`.
+    /// Runs `listaudit audit INPUTS --out out --as-of 2026-12-01 --quiet EXTRA`. The deletion
+    /// guard is lifted (`--max-delete 100`): rule fixtures are small lists that are mostly
+    /// deleted; the guard has tests of its own (tests/cli/cron.rs).
     pub fn audit(&self, inputs: &[&str], extra: &[&str]) -> Run {
         let mut args = vec!["audit"];
         args.extend_from_slice(inputs);
-        args.extend_from_slice(&["--out", "out", "--as-of", "2026-12-01", "--quiet"]);
+        args.extend_from_slice(&[
+            "--out",
+            "out",
+            "--as-of",
+            "2026-12-01",
+            "--quiet",
+            "--max-delete",
+            "100",
+        ]);
         args.extend_from_slice(extra);
         self.run(&args)
     }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: every test runs the real `listaudit` (or its pure pieces)
 //! as a user would.
 
+mod cron;
 mod dates;
 mod errors;
 mod formats;
