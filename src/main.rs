@@ -3,6 +3,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// polars' own builds use a fast allocator; the pipeline allocates many short strings.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = listaudit::cli::Cli::parse();
     match listaudit::run(cli) {

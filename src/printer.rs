@@ -21,10 +21,47 @@ impl Printer {
         let _ = writeln!(std::io::stderr().lock(), "warning: {text}");
     }
 
+    /// A progress line for long runs: stages and rows, on stderr, drawn only on a terminal and
+    /// never under `--quiet`.
+    pub fn progress(&self) -> Progress {
+        let bar = if self.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr_with_hz(4),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            bar
+        };
+        Progress { bar }
+    }
+
     /// Data for machines on stdout.
     pub fn data(&self, bytes: &[u8]) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         out.write_all(bytes)?;
         out.flush()
+    }
+}
+
+/// The progress of one run; cleared when dropped.
+pub struct Progress {
+    bar: indicatif::ProgressBar,
+}
+
+impl Progress {
+    pub fn stage(&self, message: impl Into<String>) {
+        self.bar.set_message(message.into());
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
     }
 }

@@ -80,7 +80,23 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
 
     let mut rejects: Vec<Reject> = Vec::new();
     let mut staged = ingest::Staged::default();
-    let inputs = read_inputs(settings, &mut staged, &mut rejects)?;
+    let progress = printer.progress();
+    let mut stages: Vec<(&'static str, Instant)> = vec![("check", Instant::now())];
+    progress.stage("reading the inputs");
+    let mut inputs = read_inputs(settings, &mut staged, &mut rejects)?;
+    let total: u64 = inputs.iter().map(|i| i.rows).sum();
+    stages.push(("scan", Instant::now()));
+    for (n, input) in inputs.iter_mut().enumerate() {
+        progress.stage(format!(
+            "parsing {} ({}/{}, {total} rows in all)",
+            input.name,
+            n + 1,
+            settings.inputs.len().max(1)
+        ));
+        ctx(input.materialize(), "cannot read the input")?;
+    }
+    progress.stage(format!("normalising {total} rows"));
+    stages.push(("parse", Instant::now()));
 
     let mut date_columns: Vec<DateColumn> = Vec::new();
     let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
@@ -147,6 +163,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         None
     };
 
+    progress.stage(format!("deciding {total} rows"));
+    stages.push(("normalize", Instant::now()));
     let decision = if settings.preset_by_country {
         let mut policies = Vec::new();
         for preset in Preset::ALL {
@@ -177,6 +195,11 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     };
     guard(&decision.contacts, settings.max_delete)?;
 
+    progress.stage(format!(
+        "writing the lists of {} contacts",
+        decision.contacts.height()
+    ));
+    stages.push(("decide", Instant::now()));
     let mut tables = ctx(
         outputs::tables(&decision.contacts, &rejects, as_of),
         "cannot build the outputs",
@@ -203,6 +226,16 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &decisions,
     )?;
     summary.run.started_at = started_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    stages.push(("tables", Instant::now()));
+    summary.run.stages_ms = stages
+        .windows(2)
+        .map(|w| {
+            (
+                w[1].0,
+                u64::try_from((w[1].1 - w[0].1).as_millis()).unwrap_or(u64::MAX),
+            )
+        })
+        .collect();
     summary.outputs = tables
         .iter()
         .map(|(name, frame)| report::OutputSummary {
@@ -279,6 +312,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         },
     )?;
 
+    drop(progress);
     printer.info(&summary.to_terminal(&settings.out.display().to_string()));
     if settings.json {
         printer.data(&summary.to_json_summary())?;
@@ -822,6 +856,7 @@ fn summarize(
             as_of: settings.as_of.format("%Y-%m-%d").to_string(),
             started_at: String::new(),
             duration_ms: 0,
+            stages_ms: Vec::new(),
             dry_run: settings.dry_run,
         },
         policy: settings.policy.clone(),

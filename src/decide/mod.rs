@@ -56,6 +56,8 @@ pub mod col {
     pub const SCORE_MAX: &str = "score_max";
     pub const SUPERSEDED: &str = "superseded";
     pub const BEST_ROW: &str = "best_row";
+    pub const GROUP_SIZE: &str = "group_size";
+    pub const FIRST_ROW: &str = "first_row";
     /// From the state (SPEC §8): when the contact's hash was suppressed, when a re-permission
     /// mail went out to them, and whether they renewed their consent since.
     pub const KEY_SHA256: &str = "key_sha256";
@@ -225,8 +227,111 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
         .alias(col::CONSENT_SCORE),
     ]);
     let key = || [col(KEY)];
+    // Most keys have one row: those need no grouping at all. Only the keys seen more than once
+    // take the windows and the group-by below (a real list has a few percent of them).
     let prepared = prepared
         .with_row_index(col::ROW, None)
+        .with_column(col(KEY).len().over(key())?.alias(col::GROUP_SIZE))
+        .collect()?;
+    let pending_since = when(status().eq(lit("pending")))
+        .then(coalesce(&[
+            col(Field::OptinAt.name()),
+            col(Field::CreatedAt.name()),
+        ]))
+        .otherwise(int_null());
+    let consent_columns = [
+        col::EVIDENCE,
+        CONSENT_AT,
+        CONSENT_COLUMN,
+        CONSENT_HAS_TIME,
+        col::HAS_IP,
+        col::DOI_CONFIRMED,
+        col::BOUGHT_SOURCE,
+        col::PURCHASE_SOURCE,
+        Field::MarketingConsent.name(),
+        Field::Source.name(),
+    ];
+    let first_values = [
+        STATUS_UNKNOWN_VALUE,
+        Field::FirstName.name(),
+        Field::LastName.name(),
+        Field::Country.name(),
+        Field::Tags.name(),
+    ];
+    // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
+    let mut merged: Vec<(&str, Expr, Expr)> = vec![
+        (KEY, col(KEY), col(KEY)),
+        (
+            Field::Email.name(),
+            col(Field::Email.name()),
+            col(Field::Email.name()).first(),
+        ),
+        (
+            col::SOURCES,
+            col(SOURCE_REF),
+            col(SOURCE_REF).str().join(";", true),
+        ),
+        (
+            col::ROWS,
+            lit(1u32).cast(DataType::UInt32),
+            col(LINE).len().cast(DataType::UInt32),
+        ),
+        (
+            col::STATUS_RANK,
+            col(col::STATUS_RANK),
+            col(col::STATUS_RANK).max(),
+        ),
+        (
+            col::WITHDRAWN_AT,
+            when(col(col::RESTRICTIVE))
+                .then(col(col::EVENT_AT))
+                .otherwise(int_null()),
+            col(col::WITHDRAWN_AT).max(),
+        ),
+        (
+            col::PENDING_SINCE,
+            pending_since.clone(),
+            col(col::PENDING_SINCE).max(),
+        ),
+        (
+            col::LAST_ACTIVITY,
+            col(col::ROW_ACTIVITY),
+            col(col::ROW_ACTIVITY).max(),
+        ),
+        (
+            col::ENGAGEMENT_DATA,
+            col(ENGAGEMENT_FILE),
+            col(ENGAGEMENT_FILE).any(true),
+        ),
+        (
+            Field::LastOrderAt.name(),
+            col(Field::LastOrderAt.name()),
+            col(Field::LastOrderAt.name()).max(),
+        ),
+        (
+            Field::CreatedAt.name(),
+            col(Field::CreatedAt.name()),
+            col(Field::CreatedAt.name()).min(),
+        ),
+    ];
+    for name in consent_columns.iter().chain(&first_values) {
+        merged.push((name, col(*name), col(*name).first_non_null()));
+    }
+    merged.push((col::FIRST_ROW, col(col::ROW), col(col::ROW).min()));
+
+    let singles = prepared
+        .clone()
+        .lazy()
+        .filter(col(col::GROUP_SIZE).eq(lit(1)))
+        .select(
+            merged
+                .iter()
+                .map(|(name, single, _)| single.clone().alias(*name))
+                .collect::<Vec<_>>(),
+        );
+    let repeated = prepared
+        .lazy()
+        .filter(col(col::GROUP_SIZE).gt(lit(1)))
         .with_columns([
             col(col::RESIGNED_AT)
                 .max()
@@ -254,18 +359,6 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
                 .alias(col::BEST_ROW),
         ]);
     let best = col(col::ROW).eq(col(col::BEST_ROW));
-    let consent_columns = [
-        col::EVIDENCE,
-        CONSENT_AT,
-        CONSENT_COLUMN,
-        CONSENT_HAS_TIME,
-        col::HAS_IP,
-        col::DOI_CONFIRMED,
-        col::BOUGHT_SOURCE,
-        col::PURCHASE_SOURCE,
-        Field::MarketingConsent.name(),
-        Field::Source.name(),
-    ];
     let mut row_values: Vec<Expr> = consent_columns
         .iter()
         .map(|name| {
@@ -284,42 +377,20 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
             .then(col(col::EVENT_AT))
             .otherwise(int_null())
             .alias(col::WITHDRAWN_AT),
-        when(status().eq(lit("pending")))
-            .then(coalesce(&[
-                col(Field::OptinAt.name()),
-                col(Field::CreatedAt.name()),
-            ]))
-            .otherwise(int_null())
-            .alias(col::PENDING_SINCE),
+        pending_since.alias(col::PENDING_SINCE),
     ]);
-    let first_value = |name: &str| col(name).first_non_null().alias(name);
-    let mut aggregations = vec![
-        col(Field::Email.name()).first(),
-        col(SOURCE_REF).str().join(";", true).alias(col::SOURCES),
-        col(LINE).len().cast(DataType::UInt32).alias(col::ROWS),
-        col(col::STATUS_RANK).max(),
-        col(col::WITHDRAWN_AT).max(),
-        col(col::PENDING_SINCE).max(),
-        col(col::ROW_ACTIVITY).max().alias(col::LAST_ACTIVITY),
-        col(ENGAGEMENT_FILE).any(true).alias(col::ENGAGEMENT_DATA),
-        col(Field::LastOrderAt.name()).max(),
-        col(Field::CreatedAt.name()).min(),
-    ];
-    aggregations.extend(consent_columns.iter().map(|name| first_value(name)));
-    aggregations.extend(
-        [
-            STATUS_UNKNOWN_VALUE,
-            Field::FirstName.name(),
-            Field::LastName.name(),
-            Field::Country.name(),
-            Field::Tags.name(),
-        ]
-        .map(first_value),
-    );
-    Ok(prepared
+    let repeated = repeated
         .with_columns(row_values)
         .group_by_stable(key())
-        .agg(aggregations)
+        .agg(
+            merged[1..]
+                .iter()
+                .map(|(name, _, agg)| agg.clone().alias(*name))
+                .collect::<Vec<_>>(),
+        );
+    Ok(concat([singles, repeated], UnionArgs::default())?
+        .sort([col::FIRST_ROW], SortMultipleOptions::default())
+        .drop(cols([col::FIRST_ROW]))
         .with_column(status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name())))
 }
 

@@ -162,6 +162,21 @@ impl Input {
         self.mapping.iter().any(|m| m.field.is_engagement())
     }
 
+    /// Reads the file's rows into memory once, keeping only the columns the audit uses, so that
+    /// the date decisions and the normalisation that follows do not parse the file again.
+    pub fn materialize(&mut self) -> PolarsResult<()> {
+        let status: Vec<&str> = self.status_columns().iter().map(|(c, _)| *c).collect();
+        let mut used: Vec<Expr> = vec![col("line")];
+        for (i, name) in self.columns.iter().enumerate() {
+            if self.mapping.iter().any(|m| m.index == i) || status.contains(&name.as_str()) {
+                used.push(col(name.as_str()));
+            }
+        }
+        let frame = self.frame.clone().select(used).collect()?;
+        self.frame = frame.lazy();
+        Ok(())
+    }
+
     /// The profile's status-bearing columns this file has: (frame column, their values).
     pub fn status_columns(&self) -> Vec<(&str, &'static profile::StatusColumn)> {
         self.profile

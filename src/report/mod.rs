@@ -47,6 +47,8 @@ pub struct Run {
     pub as_of: String,
     pub started_at: String,
     pub duration_ms: u64,
+    /// How long each stage took, for finding where the time goes (not stable between runs).
+    pub stages_ms: Vec<(&'static str, u64)>,
     pub dry_run: bool,
 }
 

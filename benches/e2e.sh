@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: listaudit's full audit beside the reduced audit (normalise, dedupe,
+# classify, write four lists) in Python polars and DuckDB, on the same generated export.
+# Paired runs, medians. Run by hand from the repository root:
+#
+#   benches/e2e.sh                 # 1M and 10M rows, 3 rounds
+#   ROWS="1000000" ROUNDS=5 benches/e2e.sh
+#
+# Needs python3 with pip (the peers are installed into target/bench-venv) and /usr/bin/time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROWS=${ROWS:-"1000000 10000000"}
+ROUNDS=${ROUNDS:-3}
+WORK=${WORK:-target/bench}
+mkdir -p "$WORK"
+
+cargo build --release --quiet --bin listaudit --example generate
+VENV=target/bench-venv
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet "polars==1.*" "duckdb==1.*"
+fi
+PY="$VENV/bin/python"
+
+# measure NAME CMD... : appends "name wall user+sys peak_mb" to $WORK/times
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" || {
+    echo "$name failed:"; cat "$WORK/stderr.txt"; exit 1; }
+  read -r wall user sys peak < "$WORK/time.txt"
+  echo "$name $wall $(echo "$user + $sys" | bc) $((peak / 1024))" >> "$WORK/times"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+
+printf "| rows | tool | wall s | cpu s | peak MB | wall / listaudit |\n| --- | --- | --- | --- | --- | --- |\n" > "$WORK/table.md"
+for n in $ROWS; do
+  csv="$WORK/export-$n.csv"
+  [ -f "$csv" ] || target/release/examples/generate --rows "$n" --seed 7 > "$csv"
+  : > "$WORK/times"
+  for round in $(seq "$ROUNDS"); do
+    rm -rf "$WORK/la" "$WORK/pl" "$WORK/dd"; mkdir -p "$WORK/pl" "$WORK/dd"
+    measure listaudit target/release/listaudit audit "$csv" --out "$WORK/la" --as-of 2026-12-01 --quiet --max-delete 100
+    measure python-polars "$PY" benches/peers/reduced_polars.py "$csv" "$WORK/pl"
+    measure duckdb "$PY" benches/peers/reduced_duckdb.py "$csv" "$WORK/dd"
+    # The peers must agree with each other, list by list.
+    for list in keep repermission no-marketing delete; do
+      cmp -s "$WORK/pl/$list.csv" "$WORK/dd/$list.csv" || { echo "peers disagree on $list.csv at $n rows"; exit 1; }
+    done
+  done
+  base=$(awk '$1=="listaudit" {print $2}' "$WORK/times" | median)
+  for tool in listaudit python-polars duckdb; do
+    wall=$(awk -v t=$tool '$1==t {print $2}' "$WORK/times" | median)
+    cpu=$(awk -v t=$tool '$1==t {print $3}' "$WORK/times" | median)
+    peak=$(awk -v t=$tool '$1==t {print $4}' "$WORK/times" | median)
+    ratio=$(echo "scale=2; $wall / $base" | bc)
+    echo "| $n | $tool | $wall | $cpu | $peak | $ratio |" >> "$WORK/table.md"
+  done
+done
+cat "$WORK/table.md"

@@ -1,0 +1,150 @@
+//! Micro-benchmarks of the hot pieces: date parsing, e-mail normalisation, hashing, and the
+//! decision expression. Run by hand: `cargo bench --bench hot`.
+
+use divan::{Bencher, black_box};
+use listaudit::decide;
+use listaudit::normalize::date::{DateOrder, parse};
+use listaudit::normalize::email;
+use listaudit::policy::Policy;
+use polars::prelude::*;
+
+fn main() {
+    divan::main();
+}
+
+const DATES: [&str; 6] = [
+    "2018-08-27 15:06:27",
+    "2018-08-27T15:06:27.713Z",
+    "2017-03-04 10:20:30.123456 +0000 UTC",
+    "31-12-2017 09:30",
+    "12/31/17 2:30pm",
+    "1535382387",
+];
+
+#[divan::bench]
+fn date_parse(bencher: Bencher) {
+    bencher.bench(|| {
+        for d in DATES {
+            black_box(parse(black_box(d), DateOrder::DayFirst));
+        }
+    });
+}
+
+fn addresses(n: usize) -> Series {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("  Person.{i}@Example.COM "))
+        .collect();
+    Series::new("email".into(), values)
+}
+
+#[divan::bench(args = [100_000])]
+fn email_normalise(bencher: Bencher, n: usize) {
+    let frame = DataFrame::new(n, vec![addresses(n).into_column()]).unwrap();
+    bencher.bench(|| {
+        let display = email::display(col("email"));
+        frame
+            .clone()
+            .lazy()
+            .select([
+                email::key(display.clone()).alias("key"),
+                email::is_valid(display).alias("valid"),
+            ])
+            .collect()
+            .unwrap()
+    });
+}
+
+#[divan::bench(args = [100_000])]
+fn sha256_keys(bencher: Bencher, n: usize) {
+    let keys: Vec<String> = (0..n).map(|i| format!("person.{i}@example.com")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    bencher.bench(|| listaudit::outputs::sha256_hex(black_box(&refs)));
+}
+
+/// A frame of canonical rows as normalize hands them to decide, for `n` contacts.
+fn rows(n: usize) -> LazyFrame {
+    let int = |f: &dyn Fn(usize) -> Option<i64>| (0..n).map(f).collect::<Vec<_>>();
+    let day = 86_400_000i64;
+    let s = |f: &dyn Fn(usize) -> Option<String>| (0..n).map(f).collect::<Vec<_>>();
+    let text = |name: &str, v: Vec<Option<String>>| Column::new(name.into(), v);
+    let mut columns = vec![
+        Column::new("file".into(), vec![0u32; n]),
+        Column::new(
+            "line".into(),
+            (0..n as u32).map(|i| i + 2).collect::<Vec<_>>(),
+        ),
+        text("email", s(&|i| Some(format!("p{i}@example.com")))),
+        text("key", s(&|i| Some(format!("p{i}@example.com")))),
+        text(
+            "status",
+            s(&|i| {
+                Some(
+                    if i % 12 == 0 {
+                        "unsubscribed"
+                    } else {
+                        "subscribed"
+                    }
+                    .into(),
+                )
+            }),
+        ),
+        Column::new("double_opt_in".into(), vec![None::<bool>; n]),
+        Column::new(
+            "optin_at".into(),
+            int(&|i| Some(1_300_000_000_000 + (i as i64 % 4000) * day)),
+        ),
+        text("optin_ip", s(&|i| (i % 3 != 0).then(|| "192.0.2.1".into()))),
+        Column::new("created_at".into(), vec![None::<i64>; n]),
+        Column::new("confirm_at".into(), vec![None::<i64>; n]),
+        text("confirm_ip", vec![None; n]),
+        text(
+            "source",
+            s(&|i| (i % 4 != 0).then(|| "website form".into())),
+        ),
+        text("consent_text", vec![None; n]),
+        Column::new("marketing_consent".into(), vec![None::<bool>; n]),
+        Column::new(
+            "last_open_at".into(),
+            int(&|i| Some(1_600_000_000_000 + (i as i64 % 2000) * day)),
+        ),
+    ];
+    for name in [
+        "last_click_at",
+        "last_active_at",
+        "last_order_at",
+        "unsubscribed_at",
+        "cleaned_at",
+    ] {
+        columns.push(Column::new(name.into(), vec![None::<i64>; n]));
+    }
+    for name in [
+        "first_name",
+        "last_name",
+        "country",
+        "tags",
+        "status_unknown_value",
+    ] {
+        columns.push(text(name, vec![None; n]));
+    }
+    columns.push(Column::new(
+        "consent_at".into(),
+        int(&|i| Some(1_300_000_000_000 + (i as i64 % 4000) * day)),
+    ));
+    columns.push(text("consent_column", vec![Some("optin_at".into()); n]));
+    columns.push(Column::new("consent_has_time".into(), vec![true; n]));
+    columns.push(Column::new("engagement_file".into(), vec![true; n]));
+    columns.push(text(
+        "source_ref",
+        s(&|i| Some(format!("list.csv:{}", i + 2))),
+    ));
+    DataFrame::new(n, columns).unwrap().lazy()
+}
+
+#[divan::bench(args = [100_000])]
+fn decision(bencher: Bencher, n: usize) {
+    let frame = rows(n).collect().unwrap();
+    let policy = Policy::nl();
+    bencher.bench(|| {
+        decide::decide(frame.clone().lazy(), None, None, &policy, 1_796_083_200_000).unwrap()
+    });
+}
