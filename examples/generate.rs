@@ -83,23 +83,8 @@ const GDPR: i64 = 1_527_206_400;
 /// 2024-12-01, two years before the reference date 2026-12-01.
 const TWO_YEARS_AGO: i64 = 1_733_011_200;
 
-fn civil(secs: i64) -> (i64, u32, u32, i64, i64, i64) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem / 60 % 60, rem % 60)
-}
-
 fn stamp(secs: i64) -> String {
-    let (y, m, d, h, min, s) = civil(secs);
+    let (y, m, d, h, min, s) = listaudit::normalize::date::civil_from_millis(secs * 1000);
     format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02}:{s:02}")
 }
 

@@ -83,7 +83,13 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     let progress = printer.progress();
     let mut stages: Vec<(&'static str, Instant)> = vec![("check", Instant::now())];
     progress.stage("reading the inputs");
-    let mut inputs = read_inputs(settings, &mut staged, &mut rejects)?;
+    let mut inputs = ingest::read_all(
+        &settings.inputs,
+        &settings.activity,
+        &settings.ingest,
+        &mut staged,
+        &mut rejects,
+    )?;
     let total: u64 = inputs.iter().map(|i| i.rows).sum();
     stages.push(("scan", Instant::now()));
     for (n, input) in inputs.iter_mut().enumerate() {
@@ -611,31 +617,6 @@ fn next_state(
         line,
         waiting,
     ))
-}
-
-/// Every contacts input, then every activity input, read and mapped.
-pub fn read_inputs(
-    settings: &AuditSettings,
-    staged: &mut ingest::Staged,
-    rejects: &mut Vec<Reject>,
-) -> Result<Vec<Input>> {
-    let mut inputs = Vec::new();
-    for (given, role) in settings
-        .inputs
-        .iter()
-        .map(|p| (p, Role::Contacts))
-        .chain(settings.activity.iter().map(|p| (p, Role::Activity)))
-    {
-        for member in ingest::expand(given, staged)? {
-            inputs.push(ingest::read_input(
-                &member,
-                role,
-                &settings.ingest,
-                rejects,
-            )?);
-        }
-    }
-    Ok(inputs)
 }
 
 fn bool_count(frame: &DataFrame, name: &str) -> Result<u64> {

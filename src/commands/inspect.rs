@@ -201,17 +201,15 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut staged = ingest::Staged::default();
     let mut rejects: Vec<Reject> = Vec::new();
     let mut all = Vec::new();
-    for (given, role) in args
-        .inputs
-        .iter()
-        .map(|p| (p, Role::Contacts))
-        .chain(args.activity.iter().map(|p| (p, Role::Activity)))
-    {
-        for member in ingest::expand(given, &mut staged)? {
-            let input = ingest::read_input(&member, role, &options, &mut rejects)?;
-            let dates = normalize::date_decisions(&input, &policy.policy)?;
-            all.push(inspected(&input, &dates));
-        }
+    for input in ingest::read_all(
+        &args.inputs,
+        &args.activity,
+        &options,
+        &mut staged,
+        &mut rejects,
+    )? {
+        let dates = normalize::date_decisions(&input, &policy.policy)?;
+        all.push(inspected(&input, &dates));
     }
     if args.json {
         let mut bytes = serde_json::to_vec_pretty(&all)?;

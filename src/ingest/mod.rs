@@ -434,6 +434,28 @@ pub fn column_names(headers: &[String]) -> Vec<String> {
     names
 }
 
+/// Every file of the contacts INPUTs, then of the `--activity` files, read and mapped, in the
+/// order given (directory and archive members in path order).
+pub fn read_all(
+    contacts: &[PathBuf],
+    activity: &[PathBuf],
+    options: &IngestOptions,
+    staged: &mut Staged,
+    rejects: &mut Vec<Reject>,
+) -> Result<Vec<Input>, IngestError> {
+    let mut inputs = Vec::new();
+    for (given, role) in contacts
+        .iter()
+        .map(|p| (p, Role::Contacts))
+        .chain(activity.iter().map(|p| (p, Role::Activity)))
+    {
+        for member in expand(given, staged)? {
+            inputs.push(read_input(&member, role, options, rejects)?);
+        }
+    }
+    Ok(inputs)
+}
+
 /// How a file's header maps onto the fields.
 struct Layout {
     profile: &'static Profile,
