@@ -43,6 +43,8 @@ enum State {
 
 struct Checker {
     delimiter: u8,
+    /// Bytes that end a run outside quotes: the delimiter, line ends and the quote.
+    special: [bool; 256],
     fields_expected: usize,
     email_field: Option<usize>,
     state: State,
@@ -114,10 +116,37 @@ impl Checker {
 
     fn feed(&mut self, chunk: &[u8]) {
         let mut start = 0;
-        for (i, &b) in chunk.iter().enumerate() {
+        let mut i = 0;
+        let n = chunk.len();
+        while i < n {
             if !self.clean {
                 return;
             }
+            // Fast paths: runs of bytes that change nothing but the counts.
+            match self.state {
+                State::FieldStart | State::Unquoted => {
+                    let run = i;
+                    while i < n && !self.special[chunk[i] as usize] {
+                        i += 1;
+                    }
+                    if i > run {
+                        self.take_run(&chunk[run..i]);
+                        self.state = State::Unquoted;
+                        continue;
+                    }
+                }
+                State::Quoted => {
+                    let run = i;
+                    i = memchr::memchr2(b'"', b'\n', &chunk[i..]).map_or(n, |at| i + at);
+                    if i > run {
+                        self.take_run(&chunk[run..i]);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            let b = chunk[i];
+            i += 1;
             if b == b'\n' {
                 self.line += 1;
             }
@@ -128,8 +157,8 @@ impl Checker {
                         self.end_field();
                         self.state = State::FieldStart;
                     } else if b == b'\n' {
-                        self.end_record(chunk, start, i + 1);
-                        start = i + 1;
+                        self.end_record(chunk, start, i);
+                        start = i;
                         self.state = State::FieldStart;
                     } else if b == b'\r' {
                         self.state = State::CarriageReturn;
@@ -140,12 +169,6 @@ impl Checker {
                         } else {
                             self.clean = false;
                         }
-                    } else {
-                        self.record_bytes += 1;
-                        if b != b' ' && b != b'\t' {
-                            self.field_has_content = true;
-                        }
-                        self.state = State::Unquoted;
                     }
                 }
                 State::Quoted => {
@@ -157,8 +180,6 @@ impl Checker {
                             self.backslash_quote = true;
                         }
                         self.state = State::QuoteInQuoted;
-                    } else if b != b' ' && b != b'\t' && b != b'\n' && b != b'\r' {
-                        self.field_has_content = true;
                     }
                 }
                 State::QuoteInQuoted => {
@@ -171,8 +192,8 @@ impl Checker {
                         self.end_field();
                         self.state = State::FieldStart;
                     } else if b == b'\n' {
-                        self.end_record(chunk, start, i + 1);
-                        start = i + 1;
+                        self.end_record(chunk, start, i);
+                        start = i;
                         self.state = State::FieldStart;
                     } else if b == b'\r' {
                         self.state = State::CarriageReturn;
@@ -182,8 +203,8 @@ impl Checker {
                 }
                 State::CarriageReturn => {
                     if b == b'\n' {
-                        self.end_record(chunk, start, i + 1);
-                        start = i + 1;
+                        self.end_record(chunk, start, i);
+                        start = i;
                         self.state = State::FieldStart;
                     } else {
                         self.clean = false;
@@ -195,6 +216,19 @@ impl Checker {
         if self.email_field.is_some() {
             self.carry.extend_from_slice(&chunk[start..]);
         }
+    }
+
+    /// A run of bytes inside a field that holds no delimiter, line end or quote.
+    fn take_run(&mut self, run: &[u8]) {
+        self.record_bytes += run.len();
+        if !self.field_has_content
+            && run
+                .iter()
+                .any(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            self.field_has_content = true;
+        }
+        self.prev = run[run.len() - 1];
     }
 
     fn finish(&mut self) {
@@ -223,8 +257,13 @@ pub fn scan(
     email_field: Option<usize>,
 ) -> std::io::Result<Scan> {
     let mut hasher = Sha256::new();
+    let mut special = [false; 256];
+    for b in [delimiter, b'\n', b'\r', b'"'] {
+        special[b as usize] = true;
+    }
     let mut checker = Checker {
         delimiter,
+        special,
         fields_expected,
         email_field,
         state: State::FieldStart,
