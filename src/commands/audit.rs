@@ -714,10 +714,7 @@ fn summarize(
                 file: d.file.clone(),
                 column: d.header.clone(),
                 field: d.field.name().to_string(),
-                order: match d.order {
-                    normalize::date::DateOrder::DayFirst => "day-first",
-                    normalize::date::DateOrder::MonthFirst => "month-first",
-                },
+                order: d.order.name(),
                 order_reason: decision.map_or_else(String::new, |d| d.reason.clone()),
                 format: decision.map_or_else(String::new, |d| d.format.clone()),
                 values,
@@ -803,28 +800,8 @@ fn summarize(
 
     let input_summaries = inputs
         .iter()
-        .map(|input| report::InputSummary {
-            file: input.name.clone(),
-            role: match input.role {
-                Role::Contacts => "contacts",
-                Role::Activity => "activity",
-            },
-            sha256: input.sha256.clone(),
-            service: input.profile.service,
-            detected_by: input.matched.clone(),
-            encoding: input.encoding,
-            delimiter: ingest::delimiter_name(input.delimiter),
-            rows: input.rows,
-            rejected: input.form_rejects,
-            without_email: input.no_email,
-            status_from: super::inspect::status_from(&input.status_source),
-            engagement_columns: input.has_engagement(),
-            mapping: input
-                .mapping
-                .iter()
-                .map(|m| (m.field.name().to_string(), m.header.clone()))
-                .collect(),
-        })
+        .zip(decisions)
+        .map(|(input, dates)| super::inspect::input_summary(input, dates))
         .collect();
     let _ = Field::Email;
 

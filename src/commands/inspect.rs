@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
+use crate::report::{DateColumnSummary, InputSummary, MappedColumn};
 use anyhow::Result;
-use serde::Serialize;
 
 use crate::cli::InspectArgs;
 use crate::exit::ExitStatus;
@@ -11,43 +11,6 @@ use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::{self, DateDecision};
 use crate::printer::Printer;
 use crate::settings::{PolicySource, ingest_options};
-
-#[derive(Debug, Serialize)]
-struct Inspected {
-    file: String,
-    role: &'static str,
-    service: &'static str,
-    label: &'static str,
-    /// The service's fixed columns that identified it.
-    detected_by: Vec<String>,
-    encoding: &'static str,
-    delimiter: String,
-    rows: u64,
-    rejected: u64,
-    without_email: u64,
-    status_from: String,
-    mapping: Vec<MappedColumn>,
-    unmapped: Vec<String>,
-    dates: Vec<DateColumn>,
-    warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct MappedColumn {
-    field: &'static str,
-    column: String,
-    by_map: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct DateColumn {
-    column: String,
-    field: &'static str,
-    format: String,
-    order: &'static str,
-    order_reason: String,
-    examples: Vec<String>,
-}
 
 /// How the status of a file's rows is found, in words.
 pub fn status_from(source: &StatusSource) -> String {
@@ -67,7 +30,8 @@ pub fn status_from(source: &StatusSource) -> String {
     }
 }
 
-fn inspected(input: &Input, dates: &[DateDecision]) -> Inspected {
+/// An input as the report and `inspect` describe it.
+pub fn input_summary(input: &Input, dates: &[DateDecision]) -> InputSummary {
     let status_columns: Vec<&str> = input.status_columns().iter().map(|(c, _)| *c).collect();
     let mapped: Vec<usize> = input
         .mapping
@@ -92,7 +56,7 @@ fn inspected(input: &Input, dates: &[DateDecision]) -> Inspected {
     if matches!(input.status_source, StatusSource::None) && input.role == Role::Contacts {
         warnings.push("no status column: every row is read as subscribed".to_string());
     }
-    Inspected {
+    InputSummary {
         file: input.name.clone(),
         role: match input.role {
             Role::Contacts => "contacts",
@@ -101,12 +65,14 @@ fn inspected(input: &Input, dates: &[DateDecision]) -> Inspected {
         service: input.profile.service,
         label: input.profile.label,
         detected_by: input.matched.clone(),
+        sha256: input.sha256.clone(),
         encoding: input.encoding,
         delimiter: ingest::delimiter_name(input.delimiter),
         rows: input.rows,
         rejected: input.form_rejects,
         without_email: input.no_email,
         status_from: status_from(&input.status_source),
+        engagement_columns: input.has_engagement(),
         mapping: input
             .mapping
             .iter()
@@ -125,14 +91,11 @@ fn inspected(input: &Input, dates: &[DateDecision]) -> Inspected {
             .collect(),
         dates: dates
             .iter()
-            .map(|d| DateColumn {
+            .map(|d| DateColumnSummary {
                 column: d.header.clone(),
                 field: d.field.name(),
                 format: d.format.clone(),
-                order: match d.order {
-                    normalize::date::DateOrder::DayFirst => "day-first",
-                    normalize::date::DateOrder::MonthFirst => "month-first",
-                },
+                order: d.order.name(),
                 order_reason: d.reason.clone(),
                 examples: d.examples.clone(),
             })
@@ -141,7 +104,7 @@ fn inspected(input: &Input, dates: &[DateDecision]) -> Inspected {
     }
 }
 
-fn render(all: &[Inspected]) -> String {
+fn render(all: &[InputSummary]) -> String {
     let mut s = String::new();
     for (n, i) in all.iter().enumerate() {
         if n > 0 {
@@ -209,7 +172,7 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> Result<ExitStatus> {
         &mut rejects,
     )? {
         let dates = normalize::date_decisions(&input, &policy.policy)?;
-        all.push(inspected(&input, &dates));
+        all.push(input_summary(&input, &dates));
     }
     if args.json {
         let mut bytes = serde_json::to_vec_pretty(&all)?;

@@ -18,6 +18,16 @@ pub enum DateOrder {
     MonthFirst,
 }
 
+impl DateOrder {
+    /// The order as the policy file and the report write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DateOrder::DayFirst => "day-first",
+            DateOrder::MonthFirst => "month-first",
+        }
+    }
+}
+
 /// What the parser found in one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parsed {

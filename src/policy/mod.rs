@@ -123,10 +123,7 @@ impl Policy {
                 InactivityWithoutData::NotAssessed => "not-assessed",
                 InactivityWithoutData::ConsentDate => "consent-date",
             }),
-            "date_order" => quoted(match self.date_order {
-                DateOrder::DayFirst => "day-first",
-                DateOrder::MonthFirst => "month-first",
-            }),
+            "date_order" => quoted(self.date_order.name()),
             "max_reject_pct" => toml::Value::Float(self.max_reject_pct).to_string(),
             "bought_sources" => quoted(&self.bought_sources),
             "import_sources" => quoted(&self.import_sources),

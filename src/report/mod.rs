@@ -52,14 +52,16 @@ pub struct Run {
     pub dry_run: bool,
 }
 
+/// One input as ingest read it: the same record in `report.json` and `listaudit inspect`.
 #[derive(Debug, Serialize)]
 pub struct InputSummary {
     pub file: String,
     pub role: &'static str,
-    pub sha256: String,
     pub service: &'static str,
+    pub label: &'static str,
     /// The service's fixed columns that identified it (empty for the generic profile).
     pub detected_by: Vec<String>,
+    pub sha256: String,
     pub encoding: &'static str,
     pub delimiter: String,
     pub rows: u64,
@@ -67,8 +69,28 @@ pub struct InputSummary {
     pub without_email: u64,
     pub status_from: String,
     pub engagement_columns: bool,
-    /// Canonical field → header, in field order.
-    pub mapping: Vec<(String, String)>,
+    pub mapping: Vec<MappedColumn>,
+    pub unmapped: Vec<String>,
+    pub dates: Vec<DateColumnSummary>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MappedColumn {
+    pub field: &'static str,
+    pub column: String,
+    pub by_map: bool,
+}
+
+/// How one date column is read: its form, the order of day and month and why, examples.
+#[derive(Debug, Serialize)]
+pub struct DateColumnSummary {
+    pub column: String,
+    pub field: &'static str,
+    pub format: String,
+    pub order: &'static str,
+    pub order_reason: String,
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]

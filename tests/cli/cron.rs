@@ -9,6 +9,11 @@ use crate::rules::{HEADER, good};
 
 /// `listaudit audit INPUT --state state --out out --as-of DATE --force --max-delete 100`.
 fn month(case: &Case, input: &str, as_of: &str, extra: &[&str]) -> Run {
+    month_env(case, input, as_of, extra, &[])
+}
+
+/// [`month`] with environment variables.
+fn month_env(case: &Case, input: &str, as_of: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let mut args = vec![
         "audit",
         input,
@@ -24,7 +29,7 @@ fn month(case: &Case, input: &str, as_of: &str, extra: &[&str]) -> Run {
         "--quiet",
     ];
     args.extend_from_slice(extra);
-    case.run(&args)
+    case.run_env(&args, env)
 }
 
 fn ok(run: Run) -> Run {
@@ -511,26 +516,15 @@ fn a_kill_at_any_point_of_the_commit_loses_nothing() {
                 ],
             ),
         );
-        let killed = Command::new(env!("CARGO_BIN_EXE_listaudit"))
-            .args([
-                "audit",
-                "m2.csv",
-                "--state",
-                "state",
-                "--out",
-                "out",
-                "--as-of",
-                "2027-02-01",
-                "--force",
-                "--max-delete",
-                "100",
-                "--quiet",
-            ])
-            .env("LISTAUDIT_FAULT", format!("abort@{point}"))
-            .current_dir(case.dir.path())
-            .output()
-            .unwrap();
-        assert!(!killed.status.success(), "{point}: the run was killed");
+        let fault = format!("abort@{point}");
+        let killed = month_env(
+            &case,
+            "m2.csv",
+            "2027-02-01",
+            &[],
+            &[("LISTAUDIT_FAULT", &fault)],
+        );
+        assert_ne!(killed.code, 0, "{point}: the run was killed");
         // The next command that opens the state finishes or undoes the commit.
         case.write("empty.csv", "email\n");
         ok(case.run(&[
@@ -575,25 +569,19 @@ fn a_full_disk_or_an_unwritable_state_fails_and_loses_nothing() {
     ok(month(&case, "m1.csv", "2027-01-01", &[]));
     let before = snapshot(&case);
     case.write("m2.csv", export(HEADER, &[&good("z@example.com", &[])]));
-    let full = Command::new(env!("CARGO_BIN_EXE_listaudit"))
-        .args([
-            "audit",
-            "m2.csv",
-            "--state",
-            "state",
-            "--out",
-            "out",
-            "--as-of",
-            "2027-02-01",
-            "--force",
-            "--quiet",
-        ])
-        .env("LISTAUDIT_FAULT", "enospc")
-        .current_dir(case.dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(full.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&full.stderr).contains("No space left on device"));
+    let full = month_env(
+        &case,
+        "m2.csv",
+        "2027-02-01",
+        &[],
+        &[("LISTAUDIT_FAULT", "enospc")],
+    );
+    assert_eq!(full.code, 1);
+    assert!(
+        full.stderr.contains("No space left on device"),
+        "{}",
+        full.stderr
+    );
     assert_eq!(snapshot(&case), before);
     assert!(case.files("").iter().all(|f| !f.contains(".listaudit-")));
 

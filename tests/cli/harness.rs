@@ -39,10 +39,16 @@ impl Case {
 
     /// Runs `listaudit ARGS` in the case's folder.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `listaudit ARGS` with extra environment variables (the fault hooks).
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_listaudit"))
             .args(args)
             .current_dir(self.dir.path())
             .env_remove("LANG")
+            .envs(env.iter().copied())
             .output()
             .expect("the binary runs");
         Run {

@@ -134,7 +134,7 @@ fn dutch_headers_semicolons_bom_and_crlf() {
     let report = case.report();
     assert_eq!(report["inputs"][0]["encoding"], "utf-8 with BOM");
     assert_eq!(report["inputs"][0]["delimiter"], "';'");
-    assert_eq!(report["inputs"][0]["mapping"][0][1], "E-mailadres");
+    assert_eq!(report["inputs"][0]["mapping"][0]["column"], "E-mailadres");
 }
 
 #[test]
