@@ -429,6 +429,12 @@ pub struct DateDecision {
 /// The reason of a column whose values have no day-month order to decide.
 pub const NO_DAY_MONTH: &str = "no day-month values";
 
+/// The start of a day-month value, to find the columns that hold any.
+const DAY_MONTH_START: &str = r"^\s*'?\d{1,2}[-/.]";
+
+/// Examples for `inspect` and the report come from the first rows.
+const EXAMPLE_ROWS: i64 = 10_000;
+
 /// `dd-mm-yyyy`, `mm/dd/yy` and the like: the first two numbers, to decide their order.
 const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
 
@@ -445,21 +451,23 @@ pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDe
     if dated.is_empty() {
         return Ok(Vec::new());
     }
+    // First, cheaply: which columns hold any day-month value at all (most hold ISO dates), and
+    // two examples from the first rows. Then the order query, only for the columns that need it.
+    let column = |m: &crate::ingest::profile::Mapped| col(input.columns[m.index].as_str());
     let mut exprs = Vec::new();
     for (i, m) in dated.iter().enumerate() {
-        let c = || col(input.columns[m.index].as_str());
-        let part = |g: usize| {
-            c().str()
-                .extract(lit(DAY_MONTH), g)
-                .cast(DataType::Int32)
-                .max()
-        };
-        exprs.push(part(1).alias(format!("first_{i}")));
-        exprs.push(part(2).alias(format!("second_{i}")));
-        let values = c().str().strip_chars(lit(NULL));
-        let present = values
-            .clone()
-            .filter(values.clone().str().len_bytes().gt(lit(0)));
+        exprs.push(
+            column(m)
+                .str()
+                .contains(lit(DAY_MONTH_START), false)
+                .any(true)
+                .alias(format!("day_month_{i}")),
+        );
+        let head = column(m)
+            .slice(lit(0), lit(EXAMPLE_ROWS))
+            .str()
+            .strip_chars(lit(NULL));
+        let present = head.clone().filter(head.str().len_bytes().gt(lit(0)));
         exprs.push(present.clone().first().alias(format!("example_a_{i}")));
         exprs.push(
             present
@@ -469,9 +477,36 @@ pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDe
         );
     }
     let stats = input.frame.clone().select(exprs).collect()?;
-    let int = |name: &str| -> PolarsResult<Option<i32>> { Ok(stats.column(name)?.i32()?.get(0)) };
+    let flag = |name: &str| -> PolarsResult<bool> {
+        Ok(stats.column(name)?.bool()?.get(0).unwrap_or(false))
+    };
     let text = |name: &str| -> PolarsResult<Option<String>> {
         Ok(stats.column(name)?.str()?.get(0).map(str::to_string))
+    };
+    let mut orders = Vec::new();
+    for (i, m) in dated.iter().enumerate() {
+        if flag(&format!("day_month_{i}"))? {
+            let part = |g: usize| {
+                column(m)
+                    .str()
+                    .extract(lit(DAY_MONTH), g)
+                    .cast(DataType::Int32)
+                    .max()
+            };
+            orders.push(part(1).alias(format!("first_{i}")));
+            orders.push(part(2).alias(format!("second_{i}")));
+        }
+    }
+    let parts = if orders.is_empty() {
+        DataFrame::empty()
+    } else {
+        input.frame.clone().select(orders).collect()?
+    };
+    let int = |name: &str| -> PolarsResult<Option<i32>> {
+        match parts.column(name) {
+            Ok(c) => Ok(c.i32()?.get(0)),
+            Err(_) => Ok(None),
+        }
     };
     let fallback = input.profile.date_order.unwrap_or(policy.date_order);
     let fallback_why = if input.profile.date_order.is_some() {
