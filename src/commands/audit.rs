@@ -10,15 +10,15 @@ use anyhow::{Context as _, Result};
 fn ctx<T>(result: PolarsResult<T>, message: &'static str) -> Result<T> {
     result.map_err(anyhow::Error::from).context(message)
 }
-use chrono::{Datelike, NaiveDate, SecondsFormat, Utc};
+use chrono::{Datelike, SecondsFormat, Utc};
 use polars::prelude::*;
 
 use crate::decide::{self, col, rules};
 use crate::exit::ExitStatus;
 use crate::fields::Field;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
+use crate::normalize::date::format_instant;
 use crate::normalize::date::start_of_day_millis;
-use crate::normalize::date::{DateOrder, format_instant, parse};
 use crate::normalize::{self, DateColumn, DateDecision};
 use crate::outputs::commit::{self, Target};
 use crate::outputs::{self, Content, CsvStyle, Output};
@@ -162,7 +162,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .map(|s| s.repermission.clone())
             .unwrap_or_default();
         Some(ctx(
-            memory(&earlier, &listed, renewed),
+            decide::Memory::new(&earlier, &listed, renewed),
             "cannot read the state",
         )?)
     } else {
@@ -217,7 +217,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .map(|(_, t)| t);
         if let Some(table) = table {
             *table = ctx(
-                with_earlier(table, &decision.contacts, &earlier),
+                outputs::with_earlier(table, &decision.contacts, &earlier),
                 "cannot build the suppression list",
             )?;
         }
@@ -373,57 +373,6 @@ fn guard(contacts: &DataFrame, max_delete: f64) -> Result<()> {
     Ok(())
 }
 
-/// The state as frames for the decision.
-fn memory(
-    earlier: &BTreeMap<String, Suppressed>,
-    listed: &BTreeMap<String, Listed>,
-    renewed: Option<LazyFrame>,
-) -> PolarsResult<decide::Memory> {
-    let since: Vec<Option<i64>> = earlier
-        .values()
-        .map(|e| parse(&e.since, DateOrder::DayFirst).map(|p| p.millis))
-        .collect();
-    let suppression = DataFrame::new(
-        earlier.len(),
-        vec![
-            Column::new(
-                col::KEY_SHA256.into(),
-                earlier.keys().cloned().collect::<Vec<_>>(),
-            ),
-            Column::new(col::SUPPRESSED_SINCE.into(), since),
-        ],
-    )?;
-    let day = |d: NaiveDate| start_of_day_millis(d.year(), d.month(), d.day());
-    let repermission = DataFrame::new(
-        listed.len(),
-        vec![
-            Column::new(
-                col::KEY_SHA256.into(),
-                listed.keys().cloned().collect::<Vec<_>>(),
-            ),
-            Column::new(
-                col::FIRST_LISTED.into(),
-                listed
-                    .values()
-                    .map(|l| day(l.first_listed))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                col::SENT_ON.into(),
-                listed
-                    .values()
-                    .map(|l| l.sent_on.map(day))
-                    .collect::<Vec<_>>(),
-            ),
-        ],
-    )?;
-    Ok(decide::Memory {
-        suppression,
-        repermission,
-        renewed,
-    })
-}
-
 /// `--renewed` files: addresses with the date they answered yes, as (key, renewed_at).
 fn read_renewed(
     settings: &AuditSettings,
@@ -458,59 +407,6 @@ fn read_renewed(
         concat(frames, UnionArgs::default()),
         "cannot combine the --renewed files",
     )?))
-}
-
-/// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state
-/// first recorded them), then every earlier hash that is not a contact who signed up again.
-fn with_earlier(
-    current: &DataFrame,
-    contacts: &DataFrame,
-    earlier: &BTreeMap<String, Suppressed>,
-) -> PolarsResult<DataFrame> {
-    let hashes = contacts.column(col::KEY_SHA256)?.str()?;
-    let suppress = contacts.column(col::SUPPRESS)?.bool()?;
-    let suppressed = contacts
-        .column(&rules::Reason::Suppressed.column())?
-        .bool()?;
-    let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut resigned: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for ((hash, s), r) in hashes.iter().zip(suppress.iter()).zip(suppressed.iter()) {
-        let Some(hash) = hash else { continue };
-        if s == Some(true) {
-            now.insert(hash);
-        } else if r != Some(true) && earlier.contains_key(hash) {
-            resigned.insert(hash);
-        }
-    }
-    let current_hashes = current.column("email_sha256")?.str()?;
-    let reasons = current.column("reason")?.str()?;
-    let sinces = current.column("since")?.str()?;
-    let (mut h, mut r, mut s) = (Vec::new(), Vec::new(), Vec::new());
-    for ((hash, reason), since) in current_hashes.iter().zip(reasons.iter()).zip(sinces.iter()) {
-        let hash = hash.unwrap_or("");
-        h.push(hash.to_string());
-        r.push(reason.unwrap_or("").to_string());
-        s.push(
-            earlier
-                .get(hash)
-                .map_or_else(|| since.unwrap_or("").to_string(), |e| e.since.clone()),
-        );
-    }
-    for (hash, entry) in earlier {
-        if !now.contains(hash.as_str()) && !resigned.contains(hash.as_str()) {
-            h.push(hash.clone());
-            r.push(entry.reason.clone());
-            s.push(entry.since.clone());
-        }
-    }
-    DataFrame::new(
-        h.len(),
-        vec![
-            Column::new("email_sha256".into(), h),
-            Column::new("reason".into(), r),
-            Column::new("since".into(), s),
-        ],
-    )
 }
 
 fn summary_count(files: &[Output], name: &str) -> u64 {

@@ -15,7 +15,13 @@ pub use crate::normalize::col::{
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::status;
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::normalize::date::{DateOrder, parse, start_of_day_millis};
 use crate::policy::{Policy, Preset};
+use crate::state::{Listed, Suppressed};
 use compile::{Context, expr, first_match, with_derived};
 use rules::{Evidence, Outcome, Reason, Row};
 
@@ -76,6 +82,59 @@ pub struct Memory {
     pub repermission: DataFrame,
     /// `key`, `renewed_at` (Int64): the "yes, keep me" answers of `--renewed`.
     pub renewed: Option<LazyFrame>,
+}
+
+impl Memory {
+    /// The state's stores (and `--suppression` lists) as frames for the decision.
+    pub fn new(
+        earlier: &BTreeMap<String, Suppressed>,
+        listed: &BTreeMap<String, Listed>,
+        renewed: Option<LazyFrame>,
+    ) -> PolarsResult<Memory> {
+        let since: Vec<Option<i64>> = earlier
+            .values()
+            .map(|e| parse(&e.since, DateOrder::DayFirst).map(|p| p.millis))
+            .collect();
+        let suppression = DataFrame::new(
+            earlier.len(),
+            vec![
+                Column::new(
+                    col::KEY_SHA256.into(),
+                    earlier.keys().cloned().collect::<Vec<_>>(),
+                ),
+                Column::new(col::SUPPRESSED_SINCE.into(), since),
+            ],
+        )?;
+        let day = |d: NaiveDate| start_of_day_millis(d.year(), d.month(), d.day());
+        let repermission = DataFrame::new(
+            listed.len(),
+            vec![
+                Column::new(
+                    col::KEY_SHA256.into(),
+                    listed.keys().cloned().collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::FIRST_LISTED.into(),
+                    listed
+                        .values()
+                        .map(|l| day(l.first_listed))
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    col::SENT_ON.into(),
+                    listed
+                        .values()
+                        .map(|l| l.sent_on.map(day))
+                        .collect::<Vec<_>>(),
+                ),
+            ],
+        )?;
+        Ok(Memory {
+            suppression,
+            repermission,
+            renewed,
+        })
+    }
 }
 
 /// Joins the state onto the contacts and applies renewals: a renewed contact's consent is the

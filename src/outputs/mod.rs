@@ -4,6 +4,7 @@
 
 pub mod commit;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -16,6 +17,7 @@ use crate::fields::Field;
 use crate::ingest::Reject;
 use crate::ingest::scan::hex;
 use crate::normalize::date::format_expr;
+use crate::state::Suppressed;
 
 /// Every file a run writes, in the order they are listed.
 pub const OUTPUT_FILES: [&str; 10] = [
@@ -229,6 +231,59 @@ pub fn tables(
         ("reengage.csv", reengage),
         ("rejects.csv", rejects),
     ])
+}
+
+/// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state
+/// first recorded them), then every earlier hash that is not a contact who signed up again.
+pub fn with_earlier(
+    current: &DataFrame,
+    contacts: &DataFrame,
+    earlier: &BTreeMap<String, Suppressed>,
+) -> PolarsResult<DataFrame> {
+    let hashes = contacts.column(col::KEY_SHA256)?.str()?;
+    let suppress = contacts.column(col::SUPPRESS)?.bool()?;
+    let suppressed = contacts
+        .column(&crate::decide::rules::Reason::Suppressed.column())?
+        .bool()?;
+    let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut resigned: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for ((hash, s), r) in hashes.iter().zip(suppress.iter()).zip(suppressed.iter()) {
+        let Some(hash) = hash else { continue };
+        if s == Some(true) {
+            now.insert(hash);
+        } else if r != Some(true) && earlier.contains_key(hash) {
+            resigned.insert(hash);
+        }
+    }
+    let current_hashes = current.column("email_sha256")?.str()?;
+    let reasons = current.column("reason")?.str()?;
+    let sinces = current.column("since")?.str()?;
+    let (mut h, mut r, mut s) = (Vec::new(), Vec::new(), Vec::new());
+    for ((hash, reason), since) in current_hashes.iter().zip(reasons.iter()).zip(sinces.iter()) {
+        let hash = hash.unwrap_or("");
+        h.push(hash.to_string());
+        r.push(reason.unwrap_or("").to_string());
+        s.push(
+            earlier
+                .get(hash)
+                .map_or_else(|| since.unwrap_or("").to_string(), |e| e.since.clone()),
+        );
+    }
+    for (hash, entry) in earlier {
+        if !now.contains(hash.as_str()) && !resigned.contains(hash.as_str()) {
+            h.push(hash.clone());
+            r.push(entry.reason.clone());
+            s.push(entry.since.clone());
+        }
+    }
+    DataFrame::new(
+        h.len(),
+        vec![
+            Column::new("email_sha256".into(), h),
+            Column::new("reason".into(), r),
+            Column::new("since".into(), s),
+        ],
+    )
 }
 
 fn rejects_table(rejects: &[Reject]) -> PolarsResult<DataFrame> {
