@@ -80,15 +80,23 @@ pub struct IngestArgs {
     pub assume: Vec<String>,
 }
 
+/// The exports to read; shared by `audit` and `inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
-    /// Exports to look at: CSV files, directories, ZIP archives, or - for standard input.
+pub struct InputArgs {
+    /// Subscriber exports: CSV files, directories of them (read in path order), ZIP archives,
+    /// or - for standard input.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
-    /// Engagement exports, shown as --activity files.
+    /// Separate engagement exports (e-mail and date columns), joined by e-mail address.
     #[arg(long, value_name = "FILE")]
     pub activity: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub files: InputArgs,
 
     #[command(flatten)]
     pub ingest: IngestArgs,
@@ -139,10 +147,8 @@ Exit codes: 0 done, 1 input or data error (nothing written), 2 usage error,
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Subscriber exports: CSV files, directories of them (read in path order), ZIP archives,
-    /// or - for standard input.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub files: InputArgs,
 
     /// The folder to write the outputs to; created when missing.
     #[arg(long, value_name = "DIR")]
@@ -151,10 +157,6 @@ pub struct AuditArgs {
     /// The reference date (YYYY-MM-DD); default today, UTC.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
-
-    /// Separate engagement exports (e-mail and date columns), joined by e-mail address.
-    #[arg(long, value_name = "FILE")]
-    pub activity: Vec<PathBuf>,
 
     #[command(flatten)]
     pub ingest: IngestArgs,

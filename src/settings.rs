@@ -191,8 +191,8 @@ impl AuditSettings {
         let policy_source = PolicySource::from_options(&args.policy)?;
         let policy = policy_source.resolve(None)?;
         Ok(AuditSettings {
-            inputs: args.inputs,
-            activity: args.activity,
+            inputs: args.files.inputs,
+            activity: args.files.activity,
             // `--out 'out/{date}'`: a dated folder per run.
             out: PathBuf::from(
                 args.out

@@ -92,12 +92,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     )?;
     let total: u64 = inputs.iter().map(|i| i.rows).sum();
     stages.push(("scan", Instant::now()));
+    let files = inputs.len();
     for (n, input) in inputs.iter_mut().enumerate() {
         progress.stage(format!(
-            "parsing {} ({}/{}, {total} rows in all)",
+            "parsing {} ({}/{files}, {total} rows in all)",
             input.name,
-            n + 1,
-            settings.inputs.len().max(1)
+            n + 1
         ));
         ctx(input.materialize(), "cannot read the input")?;
     }

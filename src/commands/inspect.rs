@@ -165,8 +165,8 @@ pub fn run(args: &InspectArgs, printer: &Printer) -> Result<ExitStatus> {
     let mut rejects: Vec<Reject> = Vec::new();
     let mut all = Vec::new();
     for input in ingest::read_all(
-        &args.inputs,
-        &args.activity,
+        &args.files.inputs,
+        &args.files.activity,
         &options,
         &mut staged,
         &mut rejects,

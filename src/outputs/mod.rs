@@ -177,11 +177,17 @@ pub fn tables(
         .filter(outcome_is("delete"))
         .select([email(), col(col::REASONS), yes_no(col::SUPPRESS)])
         .collect()?;
-    let suppressed = lf
+    // With a state, decide has hashed every key already.
+    let hash = if contacts.column(col::KEY_SHA256).is_ok() {
+        col(col::KEY_SHA256)
+    } else {
+        crate::normalize::email::sha256_expr(col(col::KEY))
+    };
+    let suppression = lf
         .clone()
         .filter(col(col::SUPPRESS))
         .select([
-            col(col::KEY),
+            hash.alias("email_sha256"),
             when(col(crate::decide::rules::Reason::Withdrawn.column()))
                 .then(lit("withdrawn"))
                 .otherwise(lit("bounced"))
@@ -189,21 +195,6 @@ pub fn tables(
             format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
         ])
         .collect()?;
-    let keys: Vec<&str> = suppressed
-        .column(col::KEY)?
-        .str()?
-        .iter()
-        .map(|k| k.unwrap_or(""))
-        .collect();
-    let hashes = Column::new("email_sha256".into(), sha256_hex(&keys));
-    let suppression = DataFrame::new(
-        suppressed.height(),
-        vec![
-            hashes,
-            suppressed.column("reason")?.clone(),
-            suppressed.column("since")?.clone(),
-        ],
-    )?;
     let person = |frame: LazyFrame| {
         frame
             .select([

@@ -408,17 +408,22 @@ fn a_second_run_fails_or_waits_while_the_state_is_locked() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let second = case.run(&[
-        "audit",
-        "list.csv",
-        "--state",
-        "state",
-        "--out",
-        "two",
-        "--as-of",
-        "2027-01-01",
-        "--quiet",
-    ]);
+    let second_run = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "list.csv",
+            "--state",
+            "state",
+            "--out",
+            "two",
+            "--as-of",
+            "2027-01-01",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        case.run(&args)
+    };
+    let second = second_run(&[]);
     assert_eq!(second.code, 1);
     assert!(
         second
@@ -430,19 +435,7 @@ fn a_second_run_fails_or_waits_while_the_state_is_locked() {
     assert!(second.stderr.contains("started 20"), "{}", second.stderr);
     assert!(!case.exists("two"));
     // With --lock-timeout the second run waits for the first and then runs.
-    let waited = case.run(&[
-        "audit",
-        "list.csv",
-        "--state",
-        "state",
-        "--out",
-        "two",
-        "--as-of",
-        "2027-01-01",
-        "--quiet",
-        "--lock-timeout",
-        "30",
-    ]);
+    let waited = second_run(&["--lock-timeout", "30"]);
     assert_eq!(waited.code, 0, "{}", waited.stderr);
     let mut first = first;
     assert!(first.wait().unwrap().success());
