@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::fields::Field;
 use crate::normalize::activity_col;
 pub use crate::normalize::col::{
-    CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_REF,
+    CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_FILE,
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::status;
@@ -225,6 +225,11 @@ fn int_null() -> Expr {
     lit(NULL).cast(DataType::Int64)
 }
 
+/// `file:line`, as the outputs name a row.
+pub fn source_ref(file: Expr, line: Expr) -> Expr {
+    concat_str([file, line.cast(DataType::String)], ":", false)
+}
+
 /// Rows with their per-row facts and evidence (SPEC §3.1).
 fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
     let rows = with_derived(rows, &rules::row_facts(), cx)?;
@@ -325,10 +330,15 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
             col(Field::Email.name()),
             col(Field::Email.name()).first(),
         ),
+        // A one-row key's source is its own file and line, written out by the outputs.
+        (SOURCE_FILE, col(SOURCE_FILE), col(SOURCE_FILE).first()),
+        (LINE, col(LINE), col(LINE).first()),
         (
             col::SOURCES,
-            col(SOURCE_REF),
-            col(SOURCE_REF).str().join(";", true),
+            str_null(),
+            source_ref(col(SOURCE_FILE), col(LINE))
+                .str()
+                .join(";", true),
         ),
         (
             col::ROWS,

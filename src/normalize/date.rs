@@ -384,8 +384,43 @@ pub fn civil_from_millis(millis: i64) -> (i64, u32, u32, u32, u32, u32) {
 
 /// An instant as ISO 8601 text in UTC, to the second: `2018-02-12T10:54:27Z`.
 pub fn format_instant(millis: i64) -> String {
+    let mut text = String::with_capacity(20);
+    push_instant(&mut text, millis);
+    text
+}
+
+/// Appends [`format_instant`]'s text to `out`. Years 0–9999 (every date the parser reads) are
+/// written digit by digit: `write!` was a tenth of a run's time on the output tables.
+fn push_instant(out: &mut String, millis: i64) {
     let (y, mo, d, h, mi, s) = civil_from_millis(millis);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    let Ok(year @ 0..=9999) = u32::try_from(y) else {
+        use std::fmt::Write;
+        let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+        return;
+    };
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    out.extend([
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        '-',
+        digit(mo / 10),
+        digit(mo),
+        '-',
+        digit(d / 10),
+        digit(d),
+        'T',
+        digit(h / 10),
+        digit(h),
+        ':',
+        digit(mi / 10),
+        digit(mi),
+        ':',
+        digit(s / 10),
+        digit(s),
+        'Z',
+    ]);
 }
 
 /// Instants as ISO 8601 text in UTC (`2018-02-12T10:54:27Z`), the form every output uses.
@@ -399,10 +434,8 @@ pub fn format_expr(instant: Expr) -> Expr {
                 match value {
                     None => out.append_null(),
                     Some(millis) => {
-                        use std::fmt::Write;
                         text.clear();
-                        let (y, mo, d, h, mi, s) = civil_from_millis(millis);
-                        let _ = write!(text, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
+                        push_instant(&mut text, millis);
                         out.append_value(&text);
                     }
                 }

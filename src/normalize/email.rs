@@ -1,7 +1,11 @@
 //! E-mail addresses (SPEC §2.3): the spelling kept for the outputs, the key that matches rows
 //! of one person, and the syntax check behind `invalid-email`.
 
+use std::borrow::Cow;
+
 use polars::prelude::*;
+
+use super::text::map_text;
 
 /// A single `@`, a non-empty local part, a domain of dot-separated labels with at least one dot,
 /// and no white space anywhere. Deliberately loose: the mailing service has already accepted
@@ -14,33 +18,36 @@ pub const DELETION_REQUEST_DOMAIN: &str = "@deletion-request.substack.com";
 /// The address as written, cleaned of what is never part of it: surrounding white space, a
 /// spreadsheet's formula guard `'`, and enclosing `<…>`.
 pub fn display(raw: Expr) -> Expr {
-    let trimmed = raw
-        .str()
-        .strip_chars(lit(NULL))
-        .str()
-        .strip_prefix(lit("'"));
-    let bracketed = trimmed
-        .clone()
-        .str()
-        .starts_with(lit("<"))
-        .and(trimmed.clone().str().ends_with(lit(">")));
-    when(bracketed)
-        .then(
-            trimmed
-                .clone()
-                .str()
-                .strip_prefix(lit("<"))
-                .str()
-                .strip_suffix(lit(">"))
-                .str()
-                .strip_chars(lit(NULL)),
-        )
-        .otherwise(trimmed)
+    map_text(raw, display_of)
+}
+
+/// [`display`] of one value.
+pub fn display_of(raw: &str) -> Cow<'_, str> {
+    let trimmed = raw.trim();
+    let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed);
+    let unbracketed = trimmed
+        .strip_prefix('<')
+        .and_then(|t| t.strip_suffix('>'))
+        .map_or(trimmed, str::trim);
+    Cow::Borrowed(unbracketed)
 }
 
 /// The matching key: the whole address lower-cased (SPEC §2.3).
 pub fn key(display: Expr) -> Expr {
-    display.str().to_lowercase()
+    map_text(display, key_of)
+}
+
+/// [`key`] of one value.
+pub fn key_of(display: &str) -> Cow<'_, str> {
+    if display.is_ascii() && !display.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Borrowed(display);
+    }
+    let lower = display.to_lowercase();
+    if lower == display {
+        Cow::Borrowed(display)
+    } else {
+        Cow::Owned(lower)
+    }
 }
 
 /// Whether the address has valid syntax.

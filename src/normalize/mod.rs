@@ -6,6 +6,7 @@ pub mod boolean;
 pub mod date;
 pub mod email;
 pub mod status;
+pub mod text;
 
 use std::sync::Arc;
 
@@ -35,8 +36,9 @@ pub mod col {
     pub const CONSENT_HAS_TIME: &str = "consent_has_time";
     /// Whether the row's file has an engagement column.
     pub const ENGAGEMENT_FILE: &str = "engagement_file";
-    /// `file:line` of the row, as the outputs name it.
-    pub const SOURCE_REF: &str = "source_ref";
+    /// The name of the row's file, as the outputs name it (with the line: `file:line`). The
+    /// text `file:line` is only built for what is written, not for every row.
+    pub const SOURCE_FILE: &str = "source_file";
 }
 
 /// The count of one date column's values, for the report.
@@ -193,7 +195,7 @@ pub fn row_columns() -> Vec<&'static str> {
         col::CONSENT_COLUMN,
         col::CONSENT_HAS_TIME,
         col::ENGAGEMENT_FILE,
-        col::SOURCE_REF,
+        col::SOURCE_FILE,
     ]);
     names
 }
@@ -278,17 +280,7 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
         exprs.push(has_time.alias(has_time_column(field)));
     }
     exprs.push(lit(input.has_engagement()).alias(col::ENGAGEMENT_FILE));
-    exprs.push(
-        concat_str(
-            [
-                lit(format!("{}:", input.name)),
-                col(col::LINE).cast(DataType::String),
-            ],
-            "",
-            false,
-        )
-        .alias(col::SOURCE_REF),
-    );
+    exprs.push(lit(input.name.clone()).alias(col::SOURCE_FILE));
     let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
     temporary.extend(status_temporaries(input));
     let frame = input

@@ -4,6 +4,7 @@
 
 pub mod commit;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -17,6 +18,7 @@ use crate::fields::Field;
 use crate::ingest::Reject;
 use crate::ingest::scan::hex;
 use crate::normalize::date::format_expr;
+use crate::normalize::text::map_text;
 use crate::state::Suppressed;
 
 /// Every file a run writes, in the order they are listed.
@@ -68,11 +70,15 @@ pub struct CsvStyle {
 
 /// Cells a spreadsheet would run as a formula get a leading `'` (SPEC §4).
 fn guarded(name: &str) -> Expr {
-    let c = col(name);
-    when(c.clone().str().contains(lit(r"^[=+\-@\t\r]"), false))
-        .then(concat_str([lit("'"), c.clone()], "", false))
-        .otherwise(c)
-        .alias(name)
+    map_text(col(name), guard_of).alias(name)
+}
+
+/// [`guarded`] of one value.
+fn guard_of(value: &str) -> Cow<'_, str> {
+    match value.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{value}")),
+        _ => Cow::Borrowed(value),
+    }
 }
 
 /// Formatted once in [`tables`], then selected by every output that shows it.
@@ -149,7 +155,14 @@ pub fn tables(
             guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
             date(LAST_ACTIVITY, "last_activity"),
             col(Field::Status.name()),
-            guarded(col::SOURCES),
+            map_text(
+                coalesce(&[
+                    col(col::SOURCES),
+                    crate::decide::source_ref(col(col::SOURCE_FILE), col(col::LINE)),
+                ]),
+                guard_of,
+            )
+            .alias(col::SOURCES),
         ])
         .collect()?;
     // With --preset-by-country, the preset each contact was judged by.

@@ -103,3 +103,32 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The digit-by-digit formatter writes what chrono writes, for every instant of years 0–9999.
+    #[test]
+    fn instants_are_formatted_as_chrono_formats_them(millis in -62_167_219_200_000i64..253_402_300_799_999) {
+        let expected = chrono::DateTime::from_timestamp_millis(millis)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        prop_assert_eq!(listaudit::normalize::date::format_instant(millis), expected);
+    }
+
+    /// The e-mail spelling and key in Rust match their definitions (SPEC §2.3): trimmed, one
+    /// formula guard and enclosing `<…>` removed; the key is the lower-cased spelling.
+    #[test]
+    fn addresses_are_cleaned_and_keyed(
+        pad in "[ \t]{0,2}", guard in prop::bool::ANY, bracket in prop::bool::ANY,
+        address in "[a-zA-ZÉé0-9.]{1,8}@[a-zA-Z]{1,6}\\.[a-z]{2,3}",
+    ) {
+        use listaudit::normalize::email::{display_of, key_of};
+        let mut raw = address.clone();
+        if bracket { raw = format!("< {raw} >"); }
+        if guard { raw = format!("'{raw}"); }
+        let raw = format!("{pad}{raw}{pad}");
+        let (display, key) = (display_of(&raw), key_of(&address));
+        prop_assert_eq!(display.as_ref(), address.as_str());
+        prop_assert_eq!(key.as_ref(), address.to_lowercase());
+    }
+}
