@@ -129,18 +129,27 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         date_columns.extend(dates);
         decisions.push(decided);
     }
+    // The canonical rows are materialised here so that the inputs' own columns can go: on a
+    // large list they are the biggest thing the run holds.
     let rows = ctx(
-        concat(row_frames, UnionArgs::default()),
+        concat(row_frames, UnionArgs::default()).and_then(LazyFrame::collect),
         "cannot combine the inputs",
-    )?;
+    )?
+    .lazy();
     let activity = if activity_frames.is_empty() {
         None
     } else {
-        Some(ctx(
-            concat(activity_frames, UnionArgs::default()),
-            "cannot combine the activity files",
-        )?)
+        Some(
+            ctx(
+                concat(activity_frames, UnionArgs::default()).and_then(LazyFrame::collect),
+                "cannot combine the activity files",
+            )?
+            .lazy(),
+        )
     };
+    for input in &mut inputs {
+        input.release();
+    }
 
     // What earlier runs remember, plus --suppression lists and --renewed answers.
     let mut earlier = state

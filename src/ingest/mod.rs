@@ -177,6 +177,12 @@ impl Input {
         Ok(())
     }
 
+    /// Drops the file's columns once its canonical rows are built; what was read about the file
+    /// stays for the report.
+    pub fn release(&mut self) {
+        self.frame = DataFrame::empty().lazy();
+    }
+
     /// The profile's status-bearing columns this file has: (frame column, their values).
     pub fn status_columns(&self) -> Vec<(&str, &'static profile::StatusColumn)> {
         self.profile

@@ -1,5 +1,7 @@
 //! Yes/no values (SPEC §2.3): `yes/no`, `true/false`, `1/0`, `ja/nee`, `Y/N`, any case.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 
 pub const TRUE_WORDS: &[&str] = &["yes", "y", "true", "t", "1", "ja", "j", "on"];
@@ -8,27 +10,16 @@ pub const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "nee", "off"];
 /// A String column as Boolean; anything else is null. `extra` are a service's own words, as
 /// value keys (Klaviyo's `SUBSCRIBED`).
 pub fn parse_expr(column: Expr, extra: &[(&str, bool)]) -> Expr {
-    let word = super::value_key(column);
-    let mut words: Vec<String> = Vec::new();
-    let mut values: Vec<bool> = Vec::new();
-    for (w, v) in extra {
-        words.push((*w).to_string());
-        values.push(*v);
+    let mut words: HashMap<String, i32> = HashMap::new();
+    let true_false = [(TRUE_WORDS, true), (FALSE_WORDS, false)];
+    let listed = true_false
+        .iter()
+        .flat_map(|(list, v)| list.iter().map(move |w| (*w, *v)));
+    // A service's own words come first and win.
+    for (w, v) in extra.iter().copied().chain(listed) {
+        words.entry(w.to_string()).or_insert(i32::from(v));
     }
-    for (list, v) in [(TRUE_WORDS, true), (FALSE_WORDS, false)] {
-        for w in list {
-            if !words.iter().any(|seen| seen == w) {
-                words.push((*w).to_string());
-                values.push(v);
-            }
-        }
-    }
-    word.replace_strict(
-        lit(Series::new("words".into(), words)),
-        lit(Series::new("values".into(), values)),
-        Some(lit(NULL).cast(DataType::Boolean)),
-        Some(DataType::Boolean),
-    )
+    super::text::lookup(column, words, None).cast(DataType::Boolean)
 }
 
 /// A literal value read as a yes/no, as [`parse_expr`] would.

@@ -60,66 +60,49 @@ fn null_of(kind: FieldKind) -> Expr {
     lit(NULL).cast(dtype)
 }
 
-/// A value key: lower-case letters and digits only, as status and yes/no words are matched
-/// (`Non-Subscribed` and `['HARD_BOUNCE']` become `nonsubscribed` and `hardbounce`).
-pub fn value_key(expr: Expr) -> Expr {
-    expr.str()
-        .to_lowercase()
-        .str()
-        .replace_all(lit(r"[^\p{L}\p{N}]"), lit(""), false)
-}
-
-/// Temporary columns of [`rows`].
-const STATUS_RAW: &str = "status_raw";
-const STATUS_KEY: &str = "status_key";
-
-fn status_temp(i: usize) -> (String, String) {
-    (format!("status_raw_{i}"), format!("status_key_{i}"))
-}
-
-/// The status values as written (trimmed) and as value keys: the status column first, then the
-/// profile's status-bearing columns, for [`status_exprs`].
-fn status_value_exprs(input: &Input) -> Vec<Expr> {
-    let mut exprs = Vec::new();
-    let mut add = |column: &str, raw: &str, key: &str| {
-        exprs.push(col(column).str().strip_chars(lit(NULL)).alias(raw));
-        exprs.push(value_key(col(column)).alias(key));
-    };
+/// The status-bearing columns of an input with the words each knows: the status column first,
+/// then the profile's status-bearing columns (Brevo's blacklist, Substack's `email_disabled`).
+fn status_sources(input: &Input) -> Vec<(&str, Vec<(String, Status)>)> {
+    let mut sources = Vec::new();
     if let Some(column) = input.column_of(Field::Status) {
-        add(column, STATUS_RAW, STATUS_KEY);
+        sources.push((column, status_words(input.profile)));
     }
-    for (i, (column, _)) in input.status_columns().into_iter().enumerate() {
-        let (raw, key) = status_temp(i);
-        add(column, &raw, &key);
+    for (column, sc) in input.status_columns() {
+        let words = sc.values.iter().map(|(w, s)| (header_key(w), *s)).collect();
+        sources.push((column, words));
+    }
+    sources
+}
+
+/// Temporary columns of [`rows`]: status source `i`'s value as written (trimmed) and its rank.
+fn status_temp(i: usize) -> (String, String) {
+    (format!("status_raw_{i}"), format!("status_rank_{i}"))
+}
+
+/// Each status source's value as written and the rank of the status it names: null where the
+/// cell is empty, `unknown` for a value the source's words do not know.
+fn status_value_exprs(input: &Input) -> Vec<Expr> {
+    let unknown = status::rank_of(Status::Unknown);
+    let mut exprs = Vec::new();
+    for (i, (column, words)) in status_sources(input).into_iter().enumerate() {
+        let (raw, rank) = status_temp(i);
+        let mut ranks = std::collections::HashMap::new();
+        for (w, s) in words {
+            ranks.entry(w).or_insert(status::rank_of(s));
+        }
+        exprs.push(text::trimmed(col(column)).alias(raw));
+        exprs.push(text::lookup(col(column), ranks, Some(unknown)).alias(rank));
     }
     exprs
 }
 
 fn status_temporaries(input: &Input) -> Vec<String> {
-    let mut names = Vec::new();
-    if input.column_of(Field::Status).is_some() {
-        names.extend([STATUS_RAW.to_string(), STATUS_KEY.to_string()]);
-    }
-    for i in 0..input.status_columns().len() {
-        let (raw, key) = status_temp(i);
-        names.extend([raw, key]);
-    }
-    names
-}
-
-/// One status candidate: null where the cell is empty, `unknown` for a value not in `words`.
-fn status_candidate(raw: &str, key: &str, words: Vec<(String, Status)>) -> Expr {
-    let (words, statuses): (Vec<String>, Vec<&str>) =
-        words.into_iter().map(|(w, s)| (w, s.name())).unzip();
-    let known = col(key).replace_strict(
-        lit(Series::new("words".into(), words)),
-        lit(Series::new("statuses".into(), statuses)),
-        Some(lit(Status::Unknown.name())),
-        Some(DataType::String),
-    );
-    when(col(raw).is_null().or(col(raw).str().len_bytes().eq(lit(0))))
-        .then(lit(NULL).cast(DataType::String))
-        .otherwise(known)
+    (0..status_sources(input).len())
+        .flat_map(|i| {
+            let (raw, rank) = status_temp(i);
+            [raw, rank]
+        })
+        .collect()
 }
 
 /// The canonical status of a row, and the value as written where no profile knows it. The
@@ -127,43 +110,31 @@ fn status_candidate(raw: &str, key: &str, words: Vec<(String, Status)>) -> Expr 
 /// and the file name say; where none says anything, a withdrawal or bounce time decides, else
 /// the row is subscribed (SPEC §2.2, §2.4).
 fn status_exprs(input: &Input) -> [Expr; 2] {
-    let unsub = col(Field::UnsubscribedAt.name());
-    let cleaned = col(Field::CleanedAt.name());
-    let mut candidates: Vec<(Expr, Expr)> = Vec::new();
-    if input.column_of(Field::Status).is_some() {
-        candidates.push((
-            status_candidate(STATUS_RAW, STATUS_KEY, status_words(input.profile)),
-            col(STATUS_RAW),
-        ));
-    }
-    for (i, (_, sc)) in input.status_columns().into_iter().enumerate() {
-        let (raw, key) = status_temp(i);
-        let words = sc.values.iter().map(|(w, s)| (header_key(w), *s)).collect();
-        candidates.push((status_candidate(&raw, &key, words), col(raw.as_str())));
-    }
+    let rank = |s: Status| lit(status::rank_of(s));
+    let mut candidates: Vec<(Expr, Expr)> = (0..status_sources(input).len())
+        .map(|i| {
+            let (raw, rank) = status_temp(i);
+            (col(rank), col(raw))
+        })
+        .collect();
     if let StatusSource::FileName(s) | StatusSource::Columns(s) = &input.status_source {
-        candidates.push((lit(s.name()), lit(NULL).cast(DataType::String)));
+        candidates.push((rank(*s), lit(NULL).cast(DataType::String)));
     }
-    let fallback = when(unsub.is_not_null())
-        .then(lit(Status::Unsubscribed.name()))
-        .when(cleaned.is_not_null())
-        .then(lit(Status::Cleaned.name()))
-        .otherwise(lit(Status::Subscribed.name()));
-    let unknown = lit(Status::Unknown.name());
-    let (status, unknown_value) = match candidates.len() {
+    let fallback = when(col(Field::UnsubscribedAt.name()).is_not_null())
+        .then(rank(Status::Unsubscribed))
+        .when(col(Field::CleanedAt.name()).is_not_null())
+        .then(rank(Status::Cleaned))
+        .otherwise(rank(Status::Subscribed));
+    let is_unknown = |r: Expr| r.eq(rank(Status::Unknown)).fill_null(lit(false));
+    let (most, unknown_value) = match candidates.len() {
         0 => (fallback, lit(NULL).cast(DataType::String)),
         _ => {
-            let ranks: Vec<Expr> = candidates
-                .iter()
-                .map(|(c, _)| status::rank(c.clone()))
-                .collect();
-            let most = status::from_rank(
-                max_horizontal(ranks).unwrap_or_else(|_| lit(NULL).cast(DataType::Int32)),
-            );
+            let ranks: Vec<Expr> = candidates.iter().map(|(r, _)| r.clone()).collect();
+            let most = max_horizontal(ranks).unwrap_or_else(|_| lit(NULL).cast(DataType::Int32));
             let values: Vec<Expr> = candidates
                 .iter()
-                .map(|(c, raw)| {
-                    when(c.clone().eq(unknown.clone()))
+                .map(|(r, raw)| {
+                    when(is_unknown(r.clone()))
                         .then(raw.clone())
                         .otherwise(lit(NULL).cast(DataType::String))
                 })
@@ -171,11 +142,11 @@ fn status_exprs(input: &Input) -> [Expr; 2] {
             (coalesce(&[most, fallback]), coalesce(&values))
         }
     };
-    let unknown_value = when(status.clone().eq(unknown))
+    let unknown_value = when(is_unknown(most.clone()))
         .then(unknown_value)
         .otherwise(lit(NULL).cast(DataType::String));
     [
-        status.alias(Field::Status.name()),
+        status::from_rank(most).alias(Field::Status.name()),
         unknown_value.alias(col::STATUS_UNKNOWN_VALUE),
     ]
 }

@@ -3,34 +3,38 @@
 
 use polars::prelude::*;
 
+use super::text;
 use crate::fields::Status;
 
 /// A rank per status, higher is more restrictive; unsubscribed outranks complained only so that
 /// the merged status is stable (both withdraw).
-fn rank_of(status: Status) -> i32 {
+pub fn rank_of(status: Status) -> i32 {
     status.restrictiveness() * 2 + i32::from(status == Status::Unsubscribed)
 }
 
 /// The rank of a status name (null for null).
 pub fn rank(status: Expr) -> Expr {
-    let (names, ranks): (Vec<&str>, Vec<i32>) =
-        Status::ALL.iter().map(|s| (s.name(), rank_of(*s))).unzip();
-    status.replace_strict(
-        lit(Series::new("names".into(), names)),
-        lit(Series::new("ranks".into(), ranks)),
-        None::<Expr>,
-        Some(DataType::Int32),
-    )
+    let ranks = Status::ALL
+        .iter()
+        .map(|s| (s.name().to_string(), rank_of(*s)))
+        .collect();
+    text::lookup(status, ranks, None)
 }
 
 /// The status name of a rank (null for null).
 pub fn from_rank(rank: Expr) -> Expr {
-    let (ranks, names): (Vec<i32>, Vec<&str>) =
-        Status::ALL.iter().map(|s| (rank_of(*s), s.name())).unzip();
-    rank.replace_strict(
-        lit(Series::new("ranks".into(), ranks)),
-        lit(Series::new("names".into(), names)),
-        None::<Expr>,
-        Some(DataType::String),
+    rank.map(
+        |c: Column| {
+            let ranks = c.i32()?;
+            let name = |r: i32| {
+                Status::ALL
+                    .iter()
+                    .find(|s| rank_of(**s) == r)
+                    .map(|s| s.name())
+            };
+            let names: StringChunked = ranks.iter().map(|r| r.and_then(name)).collect();
+            Ok(names.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
 }

@@ -2,8 +2,11 @@
 //! of string kernels, each allocating a whole new column.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use polars::prelude::*;
+
+use crate::ingest::profile::header_key;
 
 /// `f` over every value of a string column. Where `f` changes no value, the column is passed on
 /// as it is, without a copy: most columns need no change (addresses already trimmed, names
@@ -27,5 +30,38 @@ pub fn map_text(expr: Expr, f: fn(&str) -> Cow<'_, str>) -> Expr {
             Ok(out.finish().into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
+    )
+}
+
+/// The value trimmed of white space at both ends.
+pub fn trimmed(expr: Expr) -> Expr {
+    map_text(expr, |v| Cow::Borrowed(v.trim()))
+}
+
+/// The code each cell's value key ([`header_key`]: lower-case letters and digits, accents
+/// folded, as status and yes/no words are matched) has in `table`; `otherwise` for a key not in
+/// it, null for an empty cell. Worked out once per distinct cell: status and yes/no columns
+/// hold a handful of distinct values in millions of rows.
+pub fn lookup(expr: Expr, table: HashMap<String, i32>, otherwise: Option<i32>) -> Expr {
+    expr.map(
+        move |column: Column| {
+            let values = column.str()?;
+            let mut seen: HashMap<&str, Option<i32>> = HashMap::new();
+            let codes: Int32Chunked = values
+                .iter()
+                .map(|value| {
+                    let value = value?;
+                    *seen.entry(value).or_insert_with(|| {
+                        if value.trim().is_empty() {
+                            None
+                        } else {
+                            table.get(&header_key(value)).copied().or(otherwise)
+                        }
+                    })
+                })
+                .collect();
+            Ok(codes.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
     )
 }
