@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::rules::{Cond, Days, Derived, Pattern, Row, Switch};
 use crate::normalize::date::start_of_day_millis;
-use crate::normalize::email;
+use crate::normalize::{email, text};
 use crate::policy::{InactivityWithoutData, NoProof, Policy, whole_words};
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -77,7 +77,7 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
             false,
         )),
         Cond::Is(c, v) => never_null(col(*c).eq(lit(*v))),
-        Cond::Matches(c, p) => never_null(col(*c).str().contains(lit(cx.pattern(*p)), true)),
+        Cond::Matches(c, p) => never_null(text::matches(col(*c), &cx.pattern(*p))?),
         Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
         Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),
         Cond::OnOrBefore(c, d) => never_null(col(*c).lt_eq(lit(cx.days(*d)))),

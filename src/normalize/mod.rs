@@ -171,8 +171,17 @@ pub fn row_columns() -> Vec<&'static str> {
     names
 }
 
-/// A time of day in a date value (`10:54`), or an epoch number, which always has one.
-const HAS_TIME: &str = r"\d:\d\d|^\s*\d{9,13}\s*$";
+/// Whether a date value carries a time of day (`10:54`), or is an epoch number, which always
+/// has one.
+fn has_time(value: &str) -> bool {
+    let digits = value.trim();
+    if (9..=13).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    value.as_bytes().windows(4).any(|w| {
+        w[0].is_ascii_digit() && w[1] == b':' && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+    })
+}
 
 /// A field's value where the user declared it with `--assume`: the export's own value where it
 /// has one, else the declared one.
@@ -242,10 +251,7 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
     }
     for field in CONSENT_FIELDS {
         let has_time = match input.column_of(field) {
-            Some(column) => col(column)
-                .str()
-                .contains(lit(HAS_TIME), false)
-                .fill_null(lit(false)),
+            Some(column) => text::test(col(column), false, has_time).fill_null(lit(false)),
             None => lit(false),
         };
         exprs.push(has_time.alias(has_time_column(field)));

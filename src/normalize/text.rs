@@ -46,16 +46,16 @@ pub fn lookup(expr: Expr, table: HashMap<String, i32>, otherwise: Option<i32>) -
     expr.map(
         move |column: Column| {
             let values = column.str()?;
-            let mut seen: HashMap<&str, Option<i32>> = HashMap::new();
+            let mut memo = Memo::default();
             let codes: Int32Chunked = values
                 .iter()
                 .map(|value| {
                     let value = value?;
-                    *seen.entry(value).or_insert_with(|| {
-                        if value.trim().is_empty() {
+                    memo.get(value, |v| {
+                        if v.trim().is_empty() {
                             None
                         } else {
-                            table.get(&header_key(value)).copied().or(otherwise)
+                            table.get(&header_key(v)).copied().or(otherwise)
                         }
                     })
                 })
@@ -64,4 +64,57 @@ pub fn lookup(expr: Expr, table: HashMap<String, i32>, otherwise: Option<i32>) -
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Int32)),
     )
+}
+
+/// Whether each value matches `pattern` (null for null): the regex polars' `str.contains`
+/// would run, worked out once per distinct value for the columns that repeat a few values (a
+/// source, a status).
+pub fn matches(expr: Expr, pattern: &str) -> PolarsResult<Expr> {
+    let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+    Ok(test(expr, true, move |v| regex.is_match(v)))
+}
+
+/// `f` of each value (null for null); with `memoize`, once per distinct value.
+pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
+    expr.map(
+        move |column: Column| {
+            let values = column.str()?;
+            let mut memo = Memo::default();
+            let found: BooleanChunked = values
+                .iter()
+                .map(|value| value.map(|v| if memoize { memo.get(v, &f) } else { f(v) }))
+                .collect();
+            Ok(found.with_name(column.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
+/// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of
+/// mostly distinct values (addresses) is worked out value by value without filling memory.
+struct Memo<'a, T> {
+    seen: HashMap<&'a str, T>,
+}
+
+impl<T> Default for Memo<'_, T> {
+    fn default() -> Self {
+        Memo {
+            seen: HashMap::new(),
+        }
+    }
+}
+
+impl<'a, T: Copy> Memo<'a, T> {
+    const CAPACITY: usize = 4096;
+
+    fn get(&mut self, value: &'a str, work: impl FnOnce(&str) -> T) -> T {
+        if let Some(known) = self.seen.get(value) {
+            return *known;
+        }
+        let result = work(value);
+        if self.seen.len() < Self::CAPACITY {
+            self.seen.insert(value, result);
+        }
+        result
+    }
 }
