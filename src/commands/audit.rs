@@ -131,11 +131,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     }
     // The canonical rows are materialised here so that the inputs' own columns can go: on a
     // large list they are the biggest thing the run holds.
-    let rows = ctx(
+    let mut rows = ctx(
         concat(row_frames, UnionArgs::default()).and_then(LazyFrame::collect),
         "cannot combine the inputs",
-    )?
-    .lazy();
+    )?;
+    rows.rechunk_mut_par();
+    let rows = rows.lazy();
     let activity = if activity_frames.is_empty() {
         None
     } else {

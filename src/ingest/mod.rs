@@ -172,7 +172,10 @@ impl Input {
                 used.push(col(name.as_str()));
             }
         }
-        let frame = self.frame.clone().select(used).collect()?;
+        let mut frame = self.frame.clone().select(used).collect()?;
+        // polars' reader hands the file over in hundreds of small chunks. One chunk per column
+        // keeps every later kernel from splitting, aligning and copying the frame again.
+        frame.rechunk_mut_par();
         self.frame = frame.lazy();
         Ok(())
     }

@@ -1,7 +1,5 @@
 //! Yes/no values (SPEC §2.3): `yes/no`, `true/false`, `1/0`, `ja/nee`, `Y/N`, any case.
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 pub const TRUE_WORDS: &[&str] = &["yes", "y", "true", "t", "1", "ja", "j", "on"];
@@ -10,7 +8,7 @@ pub const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "nee", "off"];
 /// A String column as Boolean; anything else is null. `extra` are a service's own words, as
 /// value keys (Klaviyo's `SUBSCRIBED`).
 pub fn parse_expr(column: Expr, extra: &[(&str, bool)]) -> Expr {
-    let mut words: HashMap<String, i32> = HashMap::new();
+    let mut words: PlHashMap<String, i32> = PlHashMap::new();
     let true_false = [(TRUE_WORDS, true), (FALSE_WORDS, false)];
     let listed = true_false
         .iter()

@@ -398,29 +398,30 @@ fn push_instant(out: &mut String, millis: i64) {
         let _ = write!(out, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z");
         return;
     };
-    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
-    out.extend([
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let text = [
         digit(year / 1000),
         digit(year / 100),
         digit(year / 10),
         digit(year),
-        '-',
+        b'-',
         digit(mo / 10),
         digit(mo),
-        '-',
+        b'-',
         digit(d / 10),
         digit(d),
-        'T',
+        b'T',
         digit(h / 10),
         digit(h),
-        ':',
+        b':',
         digit(mi / 10),
         digit(mi),
-        ':',
+        b':',
         digit(s / 10),
         digit(s),
-        'Z',
-    ]);
+        b'Z',
+    ];
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// Instants as ISO 8601 text in UTC (`2018-02-12T10:54:27Z`), the form every output uses.

@@ -86,7 +86,7 @@ fn status_value_exprs(input: &Input) -> Vec<Expr> {
     let mut exprs = Vec::new();
     for (i, (column, words)) in status_sources(input).into_iter().enumerate() {
         let (raw, rank) = status_temp(i);
-        let mut ranks = std::collections::HashMap::new();
+        let mut ranks = PlHashMap::new();
         for (w, s) in words {
             ranks.entry(w).or_insert(status::rank_of(s));
         }

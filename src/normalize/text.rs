@@ -2,7 +2,6 @@
 //! of string kernels, each allocating a whole new column.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use polars::prelude::*;
 
@@ -42,7 +41,7 @@ pub fn trimmed(expr: Expr) -> Expr {
 /// folded, as status and yes/no words are matched) has in `table`; `otherwise` for a key not in
 /// it, null for an empty cell. Worked out once per distinct cell: status and yes/no columns
 /// hold a handful of distinct values in millions of rows.
-pub fn lookup(expr: Expr, table: HashMap<String, i32>, otherwise: Option<i32>) -> Expr {
+pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>) -> Expr {
     expr.map(
         move |column: Column| {
             let values = column.str()?;
@@ -93,13 +92,13 @@ pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 
 /// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of
 /// mostly distinct values (addresses) is worked out value by value without filling memory.
 struct Memo<'a, T> {
-    seen: HashMap<&'a str, T>,
+    seen: PlHashMap<&'a str, T>,
 }
 
 impl<T> Default for Memo<'_, T> {
     fn default() -> Self {
         Memo {
-            seen: HashMap::new(),
+            seen: PlHashMap::new(),
         }
     }
 }

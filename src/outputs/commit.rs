@@ -128,10 +128,10 @@ fn create_private(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
-fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<(), OutputError> {
-    let name = path.display().to_string();
+/// Writes one staged file; the caller syncs the file it returns.
+fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File, OutputError> {
     let write_err = |source| OutputError::Write {
-        dir: name.clone(),
+        dir: path.display().to_string(),
         source,
     };
     fault::io("write").map_err(write_err)?;
@@ -140,14 +140,13 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<(), 
     match content {
         Content::Table(frame) => {
             super::write_csv(&mut writer, frame, style).map_err(|source| OutputError::Csv {
-                file: name.clone(),
+                file: path.display().to_string(),
                 source,
             })?
         }
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
     }
-    let file = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)
+    writer.into_inner().map_err(|e| write_err(e.into_error()))
 }
 
 /// Creates `dir` and its missing parents; returns the folders it created, outermost first.
@@ -215,18 +214,35 @@ pub fn commit(
             moves: Vec::new(),
         };
         write_journal(journal_dir, &journal)?;
-        for (target, stage) in targets.iter_mut().zip(&staging) {
-            std::fs::create_dir(stage).map_err(io_err(&target.dir))?;
-            for output in &mut target.outputs {
-                write_one(&stage.join(output.name), &mut output.content, style)?;
+        // Each file is synced on a thread of its own while the next one is written; all are
+        // on disk before the journal says `commit`.
+        std::thread::scope(|scope| {
+            let mut syncs = Vec::new();
+            for (target, stage) in targets.iter_mut().zip(&staging) {
+                std::fs::create_dir(stage).map_err(io_err(&target.dir))?;
+                for output in &mut target.outputs {
+                    let path = stage.join(output.name);
+                    let file = write_one(&path, &mut output.content, style)?;
+                    syncs.push(scope.spawn(move || {
+                        file.sync_all().map_err(|source| OutputError::Write {
+                            dir: path.display().to_string(),
+                            source,
+                        })
+                    }));
+                }
+                journal.moves.extend(
+                    target
+                        .outputs
+                        .iter()
+                        .map(|o| (stage.join(o.name), absolute(&target.dir).join(o.name))),
+                );
             }
-            journal.moves.extend(
-                target
-                    .outputs
-                    .iter()
-                    .map(|o| (stage.join(o.name), absolute(&target.dir).join(o.name))),
-            );
-        }
+            for sync in syncs {
+                sync.join()
+                    .map_err(|_| io_err(journal_dir)(std::io::Error::other("a sync failed")))??;
+            }
+            Ok::<(), OutputError>(())
+        })?;
         fault::point("staged");
         journal.phase = Phase::Commit;
         write_journal(journal_dir, &journal)?;
