@@ -10,6 +10,7 @@
 //! and the first line of every record when some record spans several lines.
 
 use std::io::Read;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -63,6 +64,8 @@ struct Checker {
     carry: Vec<u8>,
     empty_email: Vec<(u64, String)>,
     backslash_quote: bool,
+    /// The incomplete last character of the chunk checked last.
+    utf8_tail: Vec<u8>,
 }
 
 impl Checker {
@@ -256,7 +259,6 @@ pub fn scan(
     fields_expected: usize,
     email_field: Option<usize>,
 ) -> std::io::Result<Scan> {
-    let mut hasher = Sha256::new();
     let mut special = [false; 256];
     for b in [delimiter, b'\n', b'\r', b'"'] {
         special[b as usize] = true;
@@ -280,44 +282,71 @@ pub fn scan(
         carry: Vec::new(),
         empty_email: Vec::new(),
         backslash_quote: false,
+        utf8_tail: Vec::new(),
     };
-    let mut buf = vec![0u8; 1 << 20];
-    let mut utf8_tail: Vec<u8> = Vec::new();
-    let mut to_skip = skip;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let chunk = &buf[..n];
-        hasher.update(chunk);
-        let skipped = to_skip.min(chunk.len());
-        to_skip -= skipped;
-        let chunk = &chunk[skipped..];
-        if !checker.clean {
-            continue;
-        }
-        // UTF-8 is checked across chunk boundaries by carrying an incomplete last character.
-        if !utf8_ok(chunk, &mut utf8_tail) {
-            checker.clean = false;
-            continue;
-        }
-        checker.feed(chunk);
-    }
-    if !utf8_tail.is_empty() {
+    // The hash runs on a thread of its own, beside the check.
+    let (chunks, to_hash) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
+    let (digest, read) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(move || {
+            let mut hasher = Sha256::new();
+            for chunk in to_hash {
+                hasher.update(&chunk[..]);
+            }
+            hasher.finalize()
+        });
+        let read = check_all(&mut reader, skip, &mut checker, &chunks);
+        drop(chunks);
+        (hashing.join(), read)
+    });
+    read?;
+    let digest = digest.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
+    if !checker.utf8_tail.is_empty() {
         checker.clean = false;
     }
     checker.finish();
     Ok(Scan {
-        sha256: hex(&hasher.finalize()),
+        sha256: hex(&digest),
         clean: checker.clean,
         records: checker.records,
         record_lines: checker.record_lines,
         empty_email: checker.empty_email,
         backslash_quote: checker.backslash_quote,
     })
+}
+
+/// Reads `reader` to its end, handing every chunk to the hash and checking it.
+fn check_all(
+    reader: &mut impl Read,
+    skip: usize,
+    checker: &mut Checker,
+    hash: &std::sync::mpsc::SyncSender<Arc<Vec<u8>>>,
+) -> std::io::Result<()> {
+    let mut to_skip = skip;
+    loop {
+        let mut buf = vec![0u8; 1 << 20];
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        buf.truncate(n);
+        let buf = Arc::new(buf);
+        hash.send(buf.clone())
+            .map_err(|_| std::io::Error::other("the hashing thread stopped"))?;
+        let skipped = to_skip.min(n);
+        to_skip -= skipped;
+        let chunk = &buf[skipped..];
+        if !checker.clean {
+            continue;
+        }
+        // UTF-8 is checked across chunk boundaries by carrying an incomplete last character.
+        if !utf8_ok(chunk, &mut checker.utf8_tail) {
+            checker.clean = false;
+            continue;
+        }
+        checker.feed(chunk);
+    }
 }
 
 /// Checks `chunk` as the continuation of a UTF-8 text whose last, incomplete character is in
