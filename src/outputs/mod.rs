@@ -348,6 +348,11 @@ pub fn write_csv(
     style: CsvStyle,
 ) -> PolarsResult<()> {
     CsvWriter::new(writer)
+        // polars' default of 1024 rows per thread and round made writing a million rows take
+        // 1.1 s here; 16384 took 0.65 s (65536 was no faster).
+        .with_batch_size(
+            std::num::NonZeroUsize::new(1 << 14).unwrap_or(std::num::NonZeroUsize::MIN),
+        )
         .include_header(true)
         .include_bom(style.excel)
         .with_separator(if style.excel { b';' } else { b',' })
