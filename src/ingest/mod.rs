@@ -5,6 +5,7 @@
 //! goes straight to polars' CSV reader; any other file takes the record-level pass of
 //! [`records`], which puts each unreadable row in `rejects.csv` with its line.
 
+pub mod parts;
 pub mod profile;
 pub mod records;
 pub mod scan;
@@ -717,18 +718,27 @@ pub fn read_input(
             delimiter,
             layout.headers.len(),
             Some(layout.email_index),
+            scan::SPLIT_BYTES,
         )
         .map_err(read_err)?;
         if scan.clean {
             for (line, raw) in &scan.empty_email {
                 rejects.push(Reject::no_email(&name, *line, raw.clone()));
             }
-            let frame = polars_frame(path, delimiter, &layout.columns, scan.record_lines).map_err(
-                |source| IngestError::Polars {
-                    path: name.clone(),
-                    source,
-                },
-            )?;
+            let frame = parts::Parts {
+                path: path.to_path_buf(),
+                delimiter,
+                columns: layout.columns.clone(),
+                splits: scan.splits,
+                len: scan.len,
+                records: scan.records,
+                record_lines: scan.record_lines.map(Arc::new),
+            }
+            .frame()
+            .map_err(|source| IngestError::Polars {
+                path: name.clone(),
+                source,
+            })?;
             return Ok(input_of(
                 member,
                 role,
@@ -976,36 +986,4 @@ fn status_source(
         return StatusSource::StatusColumns(status_columns);
     }
     StatusSource::None
-}
-
-/// A clean file, read by polars with every column as a string.
-fn polars_frame(
-    path: &Path,
-    delimiter: u8,
-    columns: &[String],
-    record_lines: Option<Vec<u32>>,
-) -> PolarsResult<LazyFrame> {
-    let schema: Schema = columns
-        .iter()
-        .map(|c| polars::prelude::Field::new(c.as_str().into(), DataType::String))
-        .collect();
-    let reader = LazyCsvReader::new(PlRefPath::try_from_path(path)?)
-        .with_has_header(true)
-        .with_separator(delimiter)
-        .with_schema(Some(Arc::new(schema)))
-        .with_glob(false)
-        .with_missing_is_null(true);
-    match record_lines {
-        None => Ok(reader
-            .with_row_index(Some(RowIndex {
-                name: "line".into(),
-                offset: 2,
-            }))
-            .finish()?),
-        Some(lines) => {
-            let mut frame = reader.finish()?.collect()?;
-            frame.with_column(Column::new("line".into(), lines))?;
-            Ok(frame.lazy())
-        }
-    }
 }

@@ -29,7 +29,22 @@ pub struct Scan {
     pub empty_email: Vec<(u64, String)>,
     /// A `\"` inside a quoted field was seen: MailPoet's escaping.
     pub backslash_quote: bool,
+    /// Record boundaries about every [`SPLIT_BYTES`], first the first data record: where a
+    /// clean file can be cut into parts read in parallel.
+    pub splits: Vec<Split>,
+    /// The file's length in bytes.
+    pub len: u64,
 }
+
+/// A record boundary: the data record `record` (counting from 0) starts at byte `offset`.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    pub offset: u64,
+    pub record: u64,
+}
+
+/// About how many bytes lie between two [`Split`]s in a run.
+pub const SPLIT_BYTES: u64 = 4 << 20;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -66,6 +81,10 @@ struct Checker {
     backslash_quote: bool,
     /// The incomplete last character of the chunk checked last.
     utf8_tail: Vec<u8>,
+    /// The file offset of the chunk being fed.
+    base: u64,
+    splits: Vec<Split>,
+    split_bytes: u64,
 }
 
 impl Checker {
@@ -108,6 +127,18 @@ impl Checker {
         if is_header {
             // The header is record zero; data records count from here.
             self.records = 0;
+        }
+        let offset = self.base + end as u64;
+        if self
+            .splits
+            .last()
+            .is_none_or(|last| offset >= last.offset + self.split_bytes)
+            && (is_header || !self.splits.is_empty())
+        {
+            self.splits.push(Split {
+                offset,
+                record: self.records,
+            });
         }
         self.carry.clear();
         self.field = 0;
@@ -244,20 +275,25 @@ impl Checker {
             _ => {
                 let carry = std::mem::take(&mut self.carry);
                 let len = carry.len();
+                // The last record, without a line end: no part starts after it.
+                let splits = self.splits.len();
                 self.end_record(&carry, 0, len);
+                self.splits.truncate(splits);
             }
         }
     }
 }
 
 /// Reads `reader` to its end, hashing it and checking its structure. `skip` bytes (a BOM) are
-/// hashed but not checked.
+/// hashed but not checked. Record boundaries are kept about every `split_bytes` (the run uses
+/// [`SPLIT_BYTES`]).
 pub fn scan(
     mut reader: impl Read,
     skip: usize,
     delimiter: u8,
     fields_expected: usize,
     email_field: Option<usize>,
+    split_bytes: u64,
 ) -> std::io::Result<Scan> {
     let mut special = [false; 256];
     for b in [delimiter, b'\n', b'\r', b'"'] {
@@ -283,6 +319,9 @@ pub fn scan(
         empty_email: Vec::new(),
         backslash_quote: false,
         utf8_tail: Vec::new(),
+        base: skip as u64,
+        splits: Vec::new(),
+        split_bytes,
     };
     // The hash runs on a thread of its own, beside the check.
     let (chunks, to_hash) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
@@ -298,7 +337,7 @@ pub fn scan(
         drop(chunks);
         (hashing.join(), read)
     });
-    read?;
+    let len = read?;
     let digest = digest.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
     if !checker.utf8_tail.is_empty() {
         checker.clean = false;
@@ -311,26 +350,31 @@ pub fn scan(
         record_lines: checker.record_lines,
         empty_email: checker.empty_email,
         backslash_quote: checker.backslash_quote,
+        splits: checker.splits,
+        len,
     })
 }
 
-/// Reads `reader` to its end, handing every chunk to the hash and checking it.
+/// Reads `reader` to its end, handing every chunk to the hash and checking it. Returns the
+/// bytes read.
 fn check_all(
     reader: &mut impl Read,
     skip: usize,
     checker: &mut Checker,
     hash: &std::sync::mpsc::SyncSender<Arc<Vec<u8>>>,
-) -> std::io::Result<()> {
+) -> std::io::Result<u64> {
     let mut to_skip = skip;
+    let mut read = 0u64;
     loop {
         let mut buf = vec![0u8; 1 << 20];
         let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(read),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
         buf.truncate(n);
+        read += n as u64;
         let buf = Arc::new(buf);
         hash.send(buf.clone())
             .map_err(|_| std::io::Error::other("the hashing thread stopped"))?;
@@ -346,6 +390,7 @@ fn check_all(
             continue;
         }
         checker.feed(chunk);
+        checker.base += chunk.len() as u64;
     }
 }
 
