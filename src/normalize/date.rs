@@ -143,6 +143,46 @@ fn expand_year(value: i64, digits: usize) -> i64 {
 /// Reads one date or date-time value; `None` when it is not one of the forms of SPEC §2.3.
 /// `order` decides `dd/mm` against `mm/dd` where the value itself does not.
 pub fn parse(value: &str, order: DateOrder) -> Option<Parsed> {
+    parse_iso(value.as_bytes()).or_else(|| parse_general(value, order))
+}
+
+/// `YYYY-MM-DD` and `YYYY-MM-DD HH:MM:SS` (or with `T`), valid and without zone, the form most
+/// exports write, read in one step; None for anything else, which [`parse_general`] reads. A
+/// property test holds the two equal.
+fn parse_iso(b: &[u8]) -> Option<Parsed> {
+    if !matches!(b.len(), 10 | 19) || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let year = i64::from(year);
+    if month == 0 || month > 12 || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut millis = days_from_civil(year, month, day) * MS_PER_DAY;
+    if b.len() == 19 {
+        if !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let (h, m, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if h > 23 || m > 59 || sec > 59 {
+            return None;
+        }
+        millis += i64::from((h * 60 + m) * 60 + sec) * 1000;
+    }
+    Some(Parsed {
+        millis,
+        naive: true,
+        has_time: b.len() == 19,
+    })
+}
+
+/// [`parse`] without its one-step path for plain ISO values.
+pub fn parse_general(value: &str, order: DateOrder) -> Option<Parsed> {
     let value = value.trim();
     let value = value.strip_prefix('\'').unwrap_or(value).trim();
     if value.is_empty() {

@@ -230,7 +230,7 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
         let expr = match input.column_of(field) {
             None => null_of(field.kind()),
             Some(column) => match field.kind() {
-                FieldKind::Text => col(column).str().strip_chars(lit(NULL)),
+                FieldKind::Text => text::trimmed(col(column)),
                 FieldKind::Boolean => boolean::parse_expr(col(column), input.profile.bool_words),
                 FieldKind::Date => {
                     let decision = decisions.iter().find(|d| d.field == field);
@@ -263,14 +263,7 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
     let frame = input
         .frame
         .clone()
-        .filter(
-            col(email_col)
-                .str()
-                .strip_chars(lit(NULL))
-                .str()
-                .len_bytes()
-                .gt(lit(0)),
-        )
+        .filter(text::filled(col(email_col)))
         .select(exprs)
         .with_columns(status_exprs(input))
         .with_column(email::key(col(Field::Email.name())).alias(col::KEY))
@@ -367,12 +360,7 @@ pub fn activity(input: &Input, decisions: &[DateDecision]) -> (LazyFrame, Vec<Da
             max_horizontal(exprs).unwrap_or_else(|_| lit(NULL).cast(DataType::Int64))
         }
     };
-    let present = col(email_col)
-        .str()
-        .strip_chars(lit(NULL))
-        .str()
-        .len_bytes()
-        .gt(lit(0));
+    let present = text::filled(col(email_col));
     let frame = input.frame.clone().filter(present).select([
         email::key(email::display(col(email_col))).alias(activity_col::KEY),
         latest(opens).alias(activity_col::OPEN),

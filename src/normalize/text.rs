@@ -37,6 +37,11 @@ pub fn trimmed(expr: Expr) -> Expr {
     map_text(expr, |v| Cow::Borrowed(v.trim()))
 }
 
+/// Whether the cell holds more than white space (false for null).
+pub fn filled(expr: Expr) -> Expr {
+    test(expr, false, |v| !v.trim().is_empty()).fill_null(lit(false))
+}
+
 /// The code each cell's value key ([`header_key`]: lower-case letters and digits, accents
 /// folded, as status and yes/no words are matched) has in `table`; `otherwise` for a key not in
 /// it, null for an empty cell. Worked out once per distinct cell: status and yes/no columns

@@ -132,3 +132,17 @@ proptest! {
         prop_assert_eq!(key.as_ref(), address.to_lowercase());
     }
 }
+
+proptest! {
+    /// The one-step reading of plain ISO dates gives what the general parser gives, for valid
+    /// and invalid values of that shape alike.
+    #[test]
+    fn plain_iso_dates_read_as_the_general_parser_reads_them(
+        value in "[0-9]{4}-[0-2][0-9]-[0-3][0-9]([ Tt][0-2][0-9]:[0-6][0-9]:[0-6][0-9])?[Z ]?",
+    ) {
+        use listaudit::normalize::date::{DateOrder, parse, parse_general};
+        for order in [DateOrder::DayFirst, DateOrder::MonthFirst] {
+            prop_assert_eq!(parse(&value, order), parse_general(&value, order), "{}", value);
+        }
+    }
+}
