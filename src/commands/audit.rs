@@ -135,8 +135,6 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         concat(row_frames, UnionArgs::default()).and_then(LazyFrame::collect),
         "cannot combine the inputs",
     )?;
-    rows.rechunk_mut_par();
-    let rows = rows.lazy();
     let activity = if activity_frames.is_empty() {
         None
     } else {
@@ -151,6 +149,9 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     for input in &mut inputs {
         input.release();
     }
+    // Filters and kernels leave some columns in several chunks; later steps want one.
+    rows.rechunk_mut_par();
+    let rows = rows.lazy();
 
     // What earlier runs remember, plus --suppression lists and --renewed answers.
     let mut earlier = state

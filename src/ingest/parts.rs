@@ -103,11 +103,13 @@ impl Parts {
             .has_headers(false)
             .from_reader(part);
         // About as many records as the file's average record length gives.
-        let guess = usize::try_from(
-            (end - start) * self.records / self.len.saturating_sub(start.min(self.len)).max(1),
-        )
-        .unwrap_or(1024)
-        .min(limit.unwrap_or(usize::MAX));
+        let body = self
+            .len
+            .saturating_sub(self.splits.first().map_or(0, |s| s.offset))
+            .max(1);
+        let guess = usize::try_from((end - start) * self.records / body)
+            .unwrap_or(1024)
+            .min(limit.unwrap_or(usize::MAX));
         let mut builders: Vec<StringChunkedBuilder> = wanted
             .iter()
             .map(|i| StringChunkedBuilder::new(self.columns[*i].as_str().into(), guess))
