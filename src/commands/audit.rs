@@ -228,9 +228,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .map(|(_, t)| t);
         if let Some(table) = table {
             *table = ctx(
-                outputs::with_earlier(table, &decision.contacts, &earlier),
+                table.clone().collect().and_then(|current| {
+                    outputs::with_earlier(&current, &decision.contacts, &earlier)
+                }),
                 "cannot build the suppression list",
-            )?;
+            )?
+            .lazy();
         }
     }
 
@@ -253,13 +256,18 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             )
         })
         .collect();
-    summary.outputs = tables
-        .iter()
-        .map(|(name, frame)| report::OutputSummary {
-            file: (*name).to_string(),
-            rows: frame.height() as u64,
-        })
-        .collect();
+    summary.outputs = ctx(
+        tables
+            .iter()
+            .map(|(name, table)| {
+                Ok(report::OutputSummary {
+                    file: (*name).to_string(),
+                    rows: outputs::count(table)?,
+                })
+            })
+            .collect::<PolarsResult<_>>(),
+        "cannot count the outputs",
+    )?;
 
     let mut targets = Vec::new();
     if let Some(state) = &state
@@ -426,7 +434,7 @@ fn summary_count(files: &[Output], name: &str) -> u64 {
         .find(|o| o.name == name)
         .map(|o| match &o.content {
             Content::Bytes(b) => b.iter().filter(|c| **c == b'\n').count().saturating_sub(1) as u64,
-            Content::Table(t) => t.height() as u64,
+            Content::Table(t) => outputs::count(t).unwrap_or(0),
         })
         .unwrap_or(0)
 }

@@ -52,7 +52,8 @@ pub enum OutputError {
 
 /// One file of a run, ready to be written.
 pub enum Content {
-    Table(DataFrame),
+    /// A table, built when it is written.
+    Table(LazyFrame),
     Bytes(Vec<u8>),
 }
 
@@ -122,12 +123,13 @@ pub fn sha256_hex(values: &[&str]) -> Vec<String> {
     })
 }
 
-/// The CSV tables of SPEC §4 from the decided contacts and the rejected rows.
+/// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, as plans: each
+/// is built when it is written and dropped after, so a large list holds one table at a time.
 pub fn tables(
     contacts: &DataFrame,
     rejects: &[Reject],
     as_of: i64,
-) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+) -> PolarsResult<Vec<(&'static str, LazyFrame)>> {
     let lf = contacts
         .clone()
         .lazy()
@@ -144,87 +146,70 @@ pub fn tables(
             guarded(Field::LastName.name()),
         ]
     };
-    let audit = lf
-        .clone()
-        .select([
-            email(),
-            col(col::OUTCOME),
-            col(col::REASONS),
-            col(col::EVIDENCE),
-            date(CONSENT_DATE, "consent_date"),
-            guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
-            date(LAST_ACTIVITY, "last_activity"),
-            col(Field::Status.name()),
-            map_text(
-                coalesce(&[
-                    col(col::SOURCES),
-                    crate::decide::source_ref(col(col::SOURCE_FILE), col(col::LINE)),
-                ]),
-                guard_of,
-            )
-            .alias(col::SOURCES),
-        ])
-        .collect()?;
+    let mut audit_columns = vec![
+        email(),
+        col(col::OUTCOME),
+        col(col::REASONS),
+        col(col::EVIDENCE),
+        date(CONSENT_DATE, "consent_date"),
+        guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
+        date(LAST_ACTIVITY, "last_activity"),
+        col(Field::Status.name()),
+        map_text(
+            coalesce(&[
+                col(col::SOURCES),
+                crate::decide::source_ref(col(col::SOURCE_FILE), col(col::LINE)),
+            ]),
+            guard_of,
+        )
+        .alias(col::SOURCES),
+    ];
     // With --preset-by-country, the preset each contact was judged by.
-    let audit = match contacts.column(crate::decide::PRESET) {
-        Ok(preset) => {
-            let mut audit = audit;
-            audit.with_column(preset.clone())?;
-            audit
-        }
-        Err(_) => audit,
-    };
-    let repermission = lf
-        .clone()
-        .filter(outcome_is("repermission"))
-        .select([
-            email(),
-            names()[0].clone(),
-            names()[1].clone(),
-            col(col::REASONS),
-            date(CONSENT_DATE, "consent_date"),
-        ])
-        .collect()?;
-    let deletion = lf
-        .clone()
-        .filter(outcome_is("delete"))
-        .select([email(), col(col::REASONS), yes_no(col::SUPPRESS)])
-        .collect()?;
+    if contacts.column(crate::decide::PRESET).is_ok() {
+        audit_columns.push(col(crate::decide::PRESET));
+    }
+    let audit = lf.clone().select(audit_columns);
+    let repermission = lf.clone().filter(outcome_is("repermission")).select([
+        email(),
+        names()[0].clone(),
+        names()[1].clone(),
+        col(col::REASONS),
+        date(CONSENT_DATE, "consent_date"),
+    ]);
+    let deletion = lf.clone().filter(outcome_is("delete")).select([
+        email(),
+        col(col::REASONS),
+        yes_no(col::SUPPRESS),
+    ]);
     // With a state, decide has hashed every key already.
     let hash = if contacts.column(col::KEY_SHA256).is_ok() {
         col(col::KEY_SHA256)
     } else {
         crate::normalize::email::sha256_expr(col(col::KEY))
     };
-    let suppression = lf
-        .clone()
-        .filter(col(col::SUPPRESS))
-        .select([
-            hash.alias("email_sha256"),
-            when(col(crate::decide::rules::Reason::Withdrawn.column()))
-                .then(lit("withdrawn"))
-                .otherwise(lit("bounced"))
-                .alias("reason"),
-            format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
-        ])
-        .collect()?;
+    let suppression = lf.clone().filter(col(col::SUPPRESS)).select([
+        hash.alias("email_sha256"),
+        when(col(crate::decide::rules::Reason::Withdrawn.column()))
+            .then(lit("withdrawn"))
+            .otherwise(lit("bounced"))
+            .alias("reason"),
+        format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
+    ]);
     let person = |frame: LazyFrame| {
-        frame
-            .select([
-                email(),
-                names()[0].clone(),
-                names()[1].clone(),
-                date(CONSENT_DATE, "consent_date"),
-                date(LAST_ACTIVITY, "last_activity"),
-            ])
-            .collect()
+        frame.select([
+            email(),
+            names()[0].clone(),
+            names()[1].clone(),
+            date(CONSENT_DATE, "consent_date"),
+            date(LAST_ACTIVITY, "last_activity"),
+        ])
     };
-    let keep = person(lf.clone().filter(outcome_is("keep")))?;
-    let no_marketing = person(lf.clone().filter(outcome_is("no-marketing")))?;
+    let keep = person(lf.clone().filter(outcome_is("keep")));
+    let no_marketing = person(lf.clone().filter(outcome_is("no-marketing")));
     let reengage = person(lf.filter(outcome_is("keep").and(col(
         crate::decide::rules::Reason::NearingInactivity.column(),
-    ))))?;
-    let rejects = rejects_table(rejects)?;
+    ))));
+    let rejects = rejects_table(rejects)?.lazy();
     Ok(vec![
         ("audit.csv", audit),
         ("repermission.csv", repermission),
@@ -339,6 +324,17 @@ pub fn check_overwrite(dir: &Path, names: &[&str], force: bool) -> Result<(), Ou
             files: existing.join(", "),
         })
     }
+}
+
+/// The rows a table will have, without building it.
+pub fn count(table: &LazyFrame) -> PolarsResult<u64> {
+    let counted = table.clone().select([len()]).collect()?;
+    Ok(counted
+        .column("len")?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .get(0)
+        .unwrap_or(0))
 }
 
 /// Writes a table as CSV in the run's style: RFC 4180, `\n`, a BOM and `;` with `--excel`.
