@@ -311,7 +311,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     if !settings.dry_run {
         files.extend(tables.into_iter().map(|(name, frame)| Output {
             name,
-            content: Content::Table(frame),
+            content: Content::Table(Box::new(frame)),
         }));
     }
     files.push(Output {

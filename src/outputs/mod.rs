@@ -53,7 +53,7 @@ pub enum OutputError {
 /// One file of a run, ready to be written.
 pub enum Content {
     /// A table, built when it is written.
-    Table(LazyFrame),
+    Table(Box<LazyFrame>),
     Bytes(Vec<u8>),
 }
 
