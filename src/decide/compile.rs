@@ -65,6 +65,25 @@ fn regex_escape(text: &str) -> String {
     regex::escape(text)
 }
 
+/// Whether each non-null value occurs at least `min` times in the column.
+fn shared_by_at_least(values: Expr, min: u32) -> Expr {
+    values.map(
+        move |c: Column| {
+            let values = c.i64()?;
+            let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
+            for v in values.iter().flatten() {
+                *counts.entry(v).or_insert(0) += 1;
+            }
+            let shared: BooleanChunked = values
+                .iter()
+                .map(|v| Some(v.is_some_and(|v| counts.get(&v).is_some_and(|n| *n >= min))))
+                .collect();
+            Ok(shared.with_name(c.name().clone()).into_column())
+        },
+        |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
+    )
+}
+
 /// A condition as a Boolean expression that is never null.
 pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
     let never_null = |e: Expr| e.fill_null(lit(false));
@@ -85,12 +104,12 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
         Cond::Policy(s) => lit(cx.switch(*s)),
         Cond::Has(r) => never_null(col(r.column())),
         Cond::SharedByMany { flag, by } => {
-            let sharing = col(*flag)
-                .fill_null(lit(false))
-                .cast(DataType::UInt32)
-                .sum()
-                .over([col(*by)])?;
-            never_null(col(*flag).and(sharing.gt_eq(lit(cx.policy.import_artifact_min))))
+            // The `by` value of each flagged row (null elsewhere), counted in one hash pass:
+            // a window over every row cost more than all the reasons together.
+            let flagged = when(col(*flag).fill_null(lit(false)))
+                .then(col(*by))
+                .otherwise(lit(NULL).cast(DataType::Int64));
+            never_null(shared_by_at_least(flagged, cx.policy.import_artifact_min))
         }
         Cond::Not(c) => expr(c, cx)?.not(),
         Cond::All(cs) => cs
