@@ -96,6 +96,7 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
             false,
         )),
         Cond::Is(c, v) => never_null(col(*c).eq(lit(*v))),
+        Cond::Matches(c, Pattern::ValidEmail) => never_null(email::is_valid(col(*c))),
         Cond::Matches(c, p) => never_null(text::matches(col(*c), &cx.pattern(*p))?),
         Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
         Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),

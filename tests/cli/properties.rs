@@ -146,3 +146,19 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The hand-written address check agrees with the rule's pattern (SPEC §2.3).
+    #[test]
+    fn the_address_check_is_the_pattern(address in "[a-zé.\u{a0} ]{0,4}@?[a-z.@\t ]{0,7}") {
+        let pattern = regex::Regex::new(listaudit::normalize::email::VALID_EMAIL).unwrap();
+        prop_assert_eq!(
+            listaudit::normalize::email::is_valid_address(&address),
+            pattern.is_match(&address),
+            "{:?}", address
+        );
+        for (fixed, valid) in [("a@b.nl", true), ("a@b", false), ("a@@b.nl", false), ("a b@c.nl", false), ("a@b..nl", false), ("a@.b.nl", false), ("@b.nl", false)] {
+            prop_assert_eq!(listaudit::normalize::email::is_valid_address(fixed), valid, "{}", fixed);
+        }
+    }
+}
