@@ -28,18 +28,25 @@ impl Context<'_> {
         self.as_of - n * MS_PER_DAY
     }
 
-    fn pattern(&self, pattern: Pattern) -> String {
+    /// The pattern as a test of one value, and whether the column it tests repeats a few
+    /// values (a source), so that each distinct value is tested once.
+    fn matcher(&self, pattern: Pattern) -> PolarsResult<(Matcher, bool)> {
         let p = self.policy;
-        match pattern {
-            Pattern::BoughtSource => whole_words(&p.bought_sources),
-            Pattern::ImportSource => whole_words(&p.import_sources),
-            Pattern::PurchaseSource => whole_words(&p.purchase_sources),
-            Pattern::Placeholder => r"(?i)^\s*(?:unknown|-|n/a|none)\s*$".to_string(),
-            Pattern::ValidEmail => email::VALID_EMAIL.to_string(),
-            Pattern::DeletionRequest => {
-                format!("{}$", regex_escape(email::DELETION_REQUEST_DOMAIN))
-            }
-        }
+        let regex = |pattern: &str| -> PolarsResult<Matcher> {
+            let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            Ok(Box::new(move |v: &str| regex.is_match(v)))
+        };
+        Ok(match pattern {
+            Pattern::BoughtSource => (regex(&whole_words(&p.bought_sources))?, true),
+            Pattern::ImportSource => (regex(&whole_words(&p.import_sources))?, true),
+            Pattern::PurchaseSource => (regex(&whole_words(&p.purchase_sources))?, true),
+            Pattern::Placeholder => (regex(r"(?i)^\s*(?:unknown|-|n/a|none)\s*$")?, true),
+            Pattern::ValidEmail => (Box::new(email::is_valid_address), false),
+            Pattern::DeletionRequest => (
+                Box::new(|key: &str| key.ends_with(email::DELETION_REQUEST_DOMAIN)),
+                false,
+            ),
+        })
     }
 
     fn switch(&self, switch: Switch) -> bool {
@@ -61,9 +68,8 @@ impl Context<'_> {
     }
 }
 
-fn regex_escape(text: &str) -> String {
-    regex::escape(text)
-}
+/// A test of one text value.
+type Matcher = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Whether each non-null value occurs at least `min` times in the column.
 fn shared_by_at_least(values: Expr, min: u32) -> Expr {
@@ -96,8 +102,10 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
             false,
         )),
         Cond::Is(c, v) => never_null(col(*c).eq(lit(*v))),
-        Cond::Matches(c, Pattern::ValidEmail) => never_null(email::is_valid(col(*c))),
-        Cond::Matches(c, p) => never_null(text::matches(col(*c), &cx.pattern(*p))?),
+        Cond::Matches(c, p) => {
+            let (matcher, memoize) = cx.matcher(*p)?;
+            never_null(text::test(col(*c), memoize, matcher))
+        }
         Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
         Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),
         Cond::OnOrBefore(c, d) => never_null(col(*c).lt_eq(lit(cx.days(*d)))),

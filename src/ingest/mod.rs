@@ -22,6 +22,9 @@ use thiserror::Error;
 use crate::fields::{Field, Status};
 use profile::{Mapped, Profile};
 
+/// The column of every input frame with the line each row starts on.
+pub const LINE: &str = "line";
+
 /// A row that could not be used, for `rejects.csv` (SPEC §2.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reject {
@@ -167,17 +170,14 @@ impl Input {
     /// the date decisions and the normalisation that follows do not parse the file again.
     pub fn materialize(&mut self) -> PolarsResult<()> {
         let status: Vec<&str> = self.status_columns().iter().map(|(c, _)| *c).collect();
-        let mut used: Vec<Expr> = vec![col("line")];
+        let mut used: Vec<Expr> = vec![col(LINE)];
         for (i, name) in self.columns.iter().enumerate() {
             if self.mapping.iter().any(|m| m.index == i) || status.contains(&name.as_str()) {
                 used.push(col(name.as_str()));
             }
         }
-        let mut frame = self.frame.clone().select(used).collect()?;
-        // polars' reader hands the file over in hundreds of small chunks. One chunk per column
-        // keeps every later kernel from splitting, aligning and copying the frame again.
-        frame.rechunk_mut_par();
-        self.frame = frame.lazy();
+        // Both readers build one chunk per column (see `parts`).
+        self.frame = self.frame.clone().select(used).collect()?.lazy();
         Ok(())
     }
 
@@ -435,7 +435,7 @@ pub fn column_names(headers: &[String]) -> Vec<String> {
         };
         let mut name = base.clone();
         let mut n = 2;
-        while names.contains(&name) || name == "line" {
+        while names.contains(&name) || name == LINE {
             name = format!("{base}_{n}");
             n += 1;
         }

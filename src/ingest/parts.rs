@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 
+use super::LINE;
 use super::scan::Split;
 
 /// A clean file as a polars scan: projections are pushed down to it.
@@ -30,9 +31,6 @@ pub struct Parts {
     /// The line each record starts on, when some record spans lines (else `index + 2`).
     pub record_lines: Option<Arc<Vec<u32>>>,
 }
-
-/// The name of the column with each row's line.
-pub const LINE: &str = "line";
 
 impl Parts {
     /// The frame: one String column per header, then `line`.

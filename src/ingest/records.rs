@@ -108,7 +108,7 @@ pub fn read(
         .into_iter()
         .map(|b| b.finish().into_series().into_column())
         .collect();
-    cols.push(Column::new("line".into(), lines));
+    cols.push(Column::new(super::LINE.into(), lines));
     let frame = DataFrame::new_infer_height(cols)?;
     Ok(Records {
         frame,

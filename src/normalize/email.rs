@@ -67,11 +67,6 @@ pub fn is_valid_address(address: &str) -> bool {
     clean(local) && labels.clone().count() >= 2 && labels.all(clean)
 }
 
-/// Whether the key is a deletion request rather than a mailbox.
-pub fn is_deletion_request(key: Expr) -> Expr {
-    key.str().ends_with(lit(DELETION_REQUEST_DOMAIN))
-}
-
 /// The hex SHA-256 of each key, computed over chunks in parallel: the suppression list's form
 /// of an address (SPEC §4, §8).
 pub fn sha256_expr(key: Expr) -> Expr {

@@ -70,14 +70,6 @@ pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>)
     )
 }
 
-/// Whether each value matches `pattern` (null for null): the regex polars' `str.contains`
-/// would run, worked out once per distinct value for the columns that repeat a few values (a
-/// source, a status).
-pub fn matches(expr: Expr, pattern: &str) -> PolarsResult<Expr> {
-    let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "{e}"))?;
-    Ok(test(expr, true, move |v| regex.is_match(v)))
-}
-
 /// `f` of each value (null for null); with `memoize`, once per distinct value.
 pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     expr.map(
