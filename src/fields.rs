@@ -58,7 +58,7 @@ impl Field {
     ];
 
     /// The field's name, as `--map` and the report spell it; also its column name after ingest.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Field::Email => "email",
             Field::Status => "status",

@@ -227,13 +227,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .find(|(name, _)| *name == "suppression.csv")
             .map(|(_, t)| t);
         if let Some(table) = table {
-            *table = ctx(
-                table.clone().collect().and_then(|current| {
+            *table = outputs::Table::whole(ctx(
+                table.collect().and_then(|current| {
                     outputs::with_earlier(&current, &decision.contacts, &earlier)
                 }),
                 "cannot build the suppression list",
-            )?
-            .lazy();
+            )?);
         }
     }
 
@@ -262,7 +261,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .map(|(name, table)| {
                 Ok(report::OutputSummary {
                     file: (*name).to_string(),
-                    rows: outputs::count(table)?,
+                    rows: table.count()?,
                 })
             })
             .collect::<PolarsResult<_>>(),
@@ -311,7 +310,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     if !settings.dry_run {
         files.extend(tables.into_iter().map(|(name, frame)| Output {
             name,
-            content: Content::Table(Box::new(frame)),
+            content: Content::Table(frame),
         }));
     }
     files.push(Output {
@@ -434,7 +433,7 @@ fn summary_count(files: &[Output], name: &str) -> u64 {
         .find(|o| o.name == name)
         .map(|o| match &o.content {
             Content::Bytes(b) => b.iter().filter(|c| **c == b'\n').count().saturating_sub(1) as u64,
-            Content::Table(t) => outputs::count(t).unwrap_or(0),
+            Content::Table(t) => t.count().unwrap_or(0),
         })
         .unwrap_or(0)
 }

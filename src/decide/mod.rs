@@ -319,7 +319,7 @@ fn repeated(key: Expr) -> Expr {
 }
 
 /// Merges the rows of one e-mail key into one contact (SPEC §2.4), in first-occurrence order.
-fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
+fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
     let status = || col(Field::Status.name());
     let withdrawn = lit(Series::new("w".into(), ["unsubscribed", "complained"])).implode(false);
     let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.name()));
@@ -456,17 +456,8 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
     }
     merged.push((col::FIRST_ROW, col(col::ROW), col(col::ROW).min()));
 
-    let singles = prepared
-        .clone()
-        .lazy()
-        .filter(col(col::REPEATED).not())
-        .select(
-            merged
-                .iter()
-                .map(|(name, single, _)| single.clone().alias(*name))
-                .collect::<Vec<_>>(),
-        );
     let repeated = prepared
+        .clone()
         .lazy()
         .filter(col(col::REPEATED))
         .with_columns([
@@ -524,12 +515,92 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<LazyFrame> {
                 .iter()
                 .map(|(name, _, agg)| agg.clone().alias(*name))
                 .collect::<Vec<_>>(),
-        );
-    Ok(concat([singles, repeated], UnionArgs::default())?
+        )
         .sort([col::FIRST_ROW], SortMultipleOptions::default())
+        .collect()?;
+    let is_repeated = prepared.column(col::REPEATED)?.bool()?.clone();
+    // Every row with its own values; `prepared` goes here, and with it every column no
+    // contact needs.
+    let singles = prepared
+        .lazy()
+        .select(
+            merged
+                .iter()
+                .map(|(name, single, _)| single.clone().alias(*name))
+                .collect::<Vec<_>>(),
+        )
+        .collect()?;
+    let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
+    contacts
+        .lazy()
         .drop(cols([col::FIRST_ROW]))
-        .with_column(status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name())))
+        .with_column(status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name()))
+        .collect()
 }
+
+/// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
+/// key's merged row (`merged`, ordered by [`col::FIRST_ROW`]) where its first row was. Built one
+/// column at a time, each freed once gathered, so the rows are never held twice (a filter,
+/// concatenation and sort of the whole frame held them three times).
+fn in_first_row_order(
+    singles: DataFrame,
+    is_repeated: &BooleanChunked,
+    merged: DataFrame,
+) -> PolarsResult<DataFrame> {
+    let rows = singles.height();
+    let firsts: Vec<IdxSize> = merged
+        .column(col::FIRST_ROW)?
+        .idx()?
+        .into_no_null_iter()
+        .collect();
+    let mut order: Vec<IdxSize> = Vec::with_capacity(rows);
+    let mut next = 0;
+    for (row, repeated) in is_repeated.iter().enumerate() {
+        let row = row as IdxSize;
+        if repeated != Some(true) {
+            order.push(row);
+        } else if firsts.get(next) == Some(&row) {
+            order.push(rows as IdxSize + next as IdxSize);
+            next += 1;
+        }
+    }
+    polars_ensure!(next == merged.height(), ComputeError: "a repeated key lost its first row");
+    let order = IdxCa::from_vec("order".into(), order);
+    let height = order.len();
+    let mut columns = Vec::new();
+    for column in singles.into_columns() {
+        let extra = merged.column(column.name())?.cast(column.dtype())?;
+        let mut all = column.take_materialized_series();
+        all.append(extra.as_materialized_series())?;
+        columns.push(all.take(&order)?.into_column());
+    }
+    DataFrame::new(height, columns)
+}
+
+/// The columns of a decided contact that the outputs, the report and the state read (with
+/// every reason's flag, and the key's hash when there is a state); the rest go after deciding.
+const KEPT: [&str; 20] = [
+    KEY,
+    Field::Email.name(),
+    Field::FirstName.name(),
+    Field::LastName.name(),
+    Field::Status.name(),
+    SOURCE_FILE,
+    LINE,
+    col::SOURCES,
+    STATUS_UNKNOWN_VALUE,
+    col::EVIDENCE,
+    CONSENT_AT,
+    CONSENT_COLUMN,
+    col::LAST_ACTIVITY,
+    col::WITHDRAWN_AT,
+    col::IMPORT_ARTIFACT,
+    col::INACTIVITY_ASSESSABLE,
+    col::RENEWED,
+    col::REASONS,
+    col::OUTCOME,
+    col::SUPPRESS,
+];
 
 /// Everything decided about every contact, one row each in first-occurrence order.
 pub struct Decision {
@@ -551,7 +622,7 @@ pub fn decide(
     // Materialised between stages so that each stage's window and group-by work runs once on
     // a plain frame; the whole plan in one piece was not faster on 1M rows.
     let rows = judge_rows(rows, &cx)?.collect()?.lazy();
-    let mut contacts = merge(rows, policy)?.collect()?.lazy();
+    let mut contacts = merge(rows, policy)?.lazy();
     let mut activity_only = 0;
     if let Some(activity) = activity {
         let per_key = activity_per_key(activity, policy)?;
@@ -603,12 +674,18 @@ pub fn decide(
         lit(Outcome::Keep.name()),
         &cx,
     )?;
+    let mut kept: Vec<Expr> = KEPT.iter().map(|name| col(*name)).collect();
+    kept.extend(self::reasons().iter().map(|reason| col(reason.column())));
+    if memory.is_some() {
+        kept.push(col(col::KEY_SHA256));
+    }
     let contacts = contacts
         .with_columns([
             reasons.alias(col::REASONS),
             outcome.alias(col::OUTCOME),
             expr(&rules::suppress_rule(), &cx)?.alias(col::SUPPRESS),
         ])
+        .select(kept)
         .collect()?;
     Ok(Decision {
         contacts,

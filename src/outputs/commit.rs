@@ -138,13 +138,13 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
     let file = create_private(path).map_err(write_err)?;
     let mut writer = BufWriter::with_capacity(1 << 20, file);
     match content {
-        Content::Table(plan) => {
-            let csv_err = |source| OutputError::Csv {
-                file: path.display().to_string(),
-                source,
-            };
-            let mut frame = plan.clone().collect().map_err(csv_err)?;
-            super::write_csv(&mut writer, &mut frame, style).map_err(csv_err)?
+        Content::Table(table) => {
+            table
+                .write(&mut writer, style)
+                .map_err(|source| OutputError::Csv {
+                    file: path.display().to_string(),
+                    source,
+                })?
         }
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
     }

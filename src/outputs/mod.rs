@@ -53,8 +53,74 @@ pub enum OutputError {
 /// One file of a run, ready to be written.
 pub enum Content {
     /// A table, built when it is written.
-    Table(Box<LazyFrame>),
+    Table(Table),
     Bytes(Vec<u8>),
+}
+
+/// How a table is built from a slice of its source rows.
+type Plan = Arc<dyn Fn(LazyFrame) -> LazyFrame + Send + Sync>;
+
+/// An output table: its source rows and the plan that turns any slice of them into the table's
+/// rows. It is built and written a slice at a time, so a large list never holds a whole
+/// formatted table (at 10M contacts, audit.csv alone is larger than the input).
+#[derive(Clone)]
+pub struct Table {
+    source: DataFrame,
+    plan: Plan,
+}
+
+/// Source rows per written slice.
+const SLICE_ROWS: usize = 1 << 18;
+
+impl Table {
+    fn new(
+        source: DataFrame,
+        plan: impl Fn(LazyFrame) -> LazyFrame + Send + Sync + 'static,
+    ) -> Table {
+        Table {
+            source,
+            plan: Arc::new(plan),
+        }
+    }
+
+    /// A table that is its source.
+    pub fn whole(frame: DataFrame) -> Table {
+        Table::new(frame, |lf| lf)
+    }
+
+    /// The whole table at once.
+    pub fn collect(&self) -> PolarsResult<DataFrame> {
+        (self.plan)(self.source.clone().lazy()).collect()
+    }
+
+    /// The rows the table will have, without building it.
+    pub fn count(&self) -> PolarsResult<u64> {
+        let counted = (self.plan)(self.source.clone().lazy())
+            .select([len()])
+            .collect()?;
+        Ok(counted
+            .column("len")?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .get(0)
+            .unwrap_or(0))
+    }
+
+    /// Writes the table as CSV, slice by slice: the header (and BOM) once, then the rows.
+    pub fn write(&self, writer: &mut impl Write, style: CsvStyle) -> PolarsResult<()> {
+        let rows = self.source.height();
+        let mut offset = 0;
+        loop {
+            let len = SLICE_ROWS.min(rows - offset);
+            let slice = self.source.slice(offset as i64, len);
+            let mut frame = (self.plan)(slice.lazy()).collect()?;
+            write_csv(writer, &mut frame, style, offset == 0)?;
+            offset += len;
+            if offset >= rows {
+                return Ok(());
+            }
+        }
+    }
 }
 
 pub struct Output {
@@ -80,14 +146,6 @@ fn guard_of(value: &str) -> Cow<'_, str> {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{value}")),
         _ => Cow::Borrowed(value),
     }
-}
-
-/// Formatted once in [`tables`], then selected by every output that shows it.
-const CONSENT_DATE: &str = "consent_date";
-const LAST_ACTIVITY: &str = "last_activity_text";
-
-fn date(formatted: &str, alias: &str) -> Expr {
-    col(formatted).alias(alias)
 }
 
 fn yes_no(name: &str) -> Expr {
@@ -123,22 +181,13 @@ pub fn sha256_hex(values: &[&str]) -> Vec<String> {
     })
 }
 
-/// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, as plans: each
-/// is built when it is written and dropped after, so a large list holds one table at a time.
+/// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over
+/// slices of the contacts (see [`Table`]).
 pub fn tables(
     contacts: &DataFrame,
     rejects: &[Reject],
     as_of: i64,
-) -> PolarsResult<Vec<(&'static str, LazyFrame)>> {
-    let lf = contacts
-        .clone()
-        .lazy()
-        .with_columns([
-            format_expr(col(col::CONSENT_AT)).alias(CONSENT_DATE),
-            format_expr(col(col::LAST_ACTIVITY)).alias(LAST_ACTIVITY),
-        ])
-        .collect()?
-        .lazy();
+) -> PolarsResult<Vec<(&'static str, Table)>> {
     let email = || col(Field::Email.name());
     let names = || {
         [
@@ -146,14 +195,16 @@ pub fn tables(
             guarded(Field::LastName.name()),
         ]
     };
+    let consent_date = || format_expr(col(col::CONSENT_AT)).alias("consent_date");
+    let last_activity = || format_expr(col(col::LAST_ACTIVITY)).alias("last_activity");
     let mut audit_columns = vec![
         email(),
         col(col::OUTCOME),
         col(col::REASONS),
         col(col::EVIDENCE),
-        date(CONSENT_DATE, "consent_date"),
+        consent_date(),
         guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
-        date(LAST_ACTIVITY, "last_activity"),
+        last_activity(),
         col(Field::Status.name()),
         map_text(
             coalesce(&[
@@ -168,48 +219,65 @@ pub fn tables(
     if contacts.column(crate::decide::PRESET).is_ok() {
         audit_columns.push(col(crate::decide::PRESET));
     }
-    let audit = lf.clone().select(audit_columns);
-    let repermission = lf.clone().filter(outcome_is("repermission")).select([
+    let table = |plan: Box<dyn Fn(LazyFrame) -> LazyFrame + Send + Sync>| {
+        Table::new(contacts.clone(), plan)
+    };
+    let audit = table(Box::new(move |lf| lf.select(audit_columns.clone())));
+    let repermission_columns = [
         email(),
         names()[0].clone(),
         names()[1].clone(),
         col(col::REASONS),
-        date(CONSENT_DATE, "consent_date"),
-    ]);
-    let deletion = lf.clone().filter(outcome_is("delete")).select([
-        email(),
-        col(col::REASONS),
-        yes_no(col::SUPPRESS),
-    ]);
+        consent_date(),
+    ];
+    let repermission = table(Box::new(move |lf| {
+        lf.filter(outcome_is("repermission"))
+            .select(repermission_columns.clone())
+    }));
+    let deletion = table(Box::new(|lf| {
+        lf.filter(outcome_is("delete")).select([
+            col(Field::Email.name()),
+            col(col::REASONS),
+            yes_no(col::SUPPRESS),
+        ])
+    }));
     // With a state, decide has hashed every key already.
     let hash = if contacts.column(col::KEY_SHA256).is_ok() {
         col(col::KEY_SHA256)
     } else {
         crate::normalize::email::sha256_expr(col(col::KEY))
     };
-    let suppression = lf.clone().filter(col(col::SUPPRESS)).select([
+    let suppression_columns = [
         hash.alias("email_sha256"),
         when(col(crate::decide::rules::Reason::Withdrawn.column()))
             .then(lit("withdrawn"))
             .otherwise(lit("bounced"))
             .alias("reason"),
         format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
-    ]);
-    let person = |frame: LazyFrame| {
-        frame.select([
-            email(),
-            names()[0].clone(),
-            names()[1].clone(),
-            date(CONSENT_DATE, "consent_date"),
-            date(LAST_ACTIVITY, "last_activity"),
-        ])
+    ];
+    let suppression = table(Box::new(move |lf| {
+        lf.filter(col(col::SUPPRESS))
+            .select(suppression_columns.clone())
+    }));
+    let person_columns = [
+        email(),
+        names()[0].clone(),
+        names()[1].clone(),
+        consent_date(),
+        last_activity(),
+    ];
+    let person = |filter: Expr| {
+        let columns = person_columns.clone();
+        table(Box::new(move |lf| {
+            lf.filter(filter.clone()).select(columns.clone())
+        }))
     };
-    let keep = person(lf.clone().filter(outcome_is("keep")));
-    let no_marketing = person(lf.clone().filter(outcome_is("no-marketing")));
-    let reengage = person(lf.filter(outcome_is("keep").and(col(
+    let keep = person(outcome_is("keep"));
+    let no_marketing = person(outcome_is("no-marketing"));
+    let reengage = person(outcome_is("keep").and(col(
         crate::decide::rules::Reason::NearingInactivity.column(),
-    ))));
-    let rejects = rejects_table(rejects)?.lazy();
+    )));
+    let rejects = Table::whole(rejects_table(rejects)?);
     Ok(vec![
         ("audit.csv", audit),
         ("repermission.csv", repermission),
@@ -326,22 +394,12 @@ pub fn check_overwrite(dir: &Path, names: &[&str], force: bool) -> Result<(), Ou
     }
 }
 
-/// The rows a table will have, without building it.
-pub fn count(table: &LazyFrame) -> PolarsResult<u64> {
-    let counted = table.clone().select([len()]).collect()?;
-    Ok(counted
-        .column("len")?
-        .cast(&DataType::UInt64)?
-        .u64()?
-        .get(0)
-        .unwrap_or(0))
-}
-
-/// Writes a table as CSV in the run's style: RFC 4180, `\n`, a BOM and `;` with `--excel`.
-pub fn write_csv(
+/// Writes a frame as CSV in the run's style: RFC 4180, `\n`, a BOM and `;` with `--excel`.
+fn write_csv(
     writer: &mut impl Write,
     frame: &mut DataFrame,
     style: CsvStyle,
+    header: bool,
 ) -> PolarsResult<()> {
     CsvWriter::new(writer)
         // polars' default of 1024 rows per thread and round made writing a million rows take
@@ -349,8 +407,8 @@ pub fn write_csv(
         .with_batch_size(
             std::num::NonZeroUsize::new(1 << 14).unwrap_or(std::num::NonZeroUsize::MIN),
         )
-        .include_header(true)
-        .include_bom(style.excel)
+        .include_header(header)
+        .include_bom(style.excel && header)
         .with_separator(if style.excel { b';' } else { b',' })
         .with_quote_style(QuoteStyle::Necessary)
         .with_line_terminator("\n".into())
