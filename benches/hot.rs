@@ -133,10 +133,6 @@ fn rows(n: usize) -> LazyFrame {
     columns.push(text("consent_column", vec![Some("optin_at".into()); n]));
     columns.push(Column::new("consent_has_time".into(), vec![true; n]));
     columns.push(Column::new("engagement_file".into(), vec![true; n]));
-    columns.push(text(
-        "source_ref",
-        s(&|i| Some(format!("list.csv:{}", i + 2))),
-    ));
     DataFrame::new(n, columns).unwrap().lazy()
 }
 
@@ -145,6 +141,8 @@ fn decision(bencher: Bencher, n: usize) {
     let frame = rows(n).collect().unwrap();
     let policy = Policy::nl();
     bencher.bench(|| {
-        decide::decide(frame.clone().lazy(), None, None, &policy, 1_796_083_200_000).unwrap()
+        let as_of = 1_796_083_200_000;
+        let prepared = decide::prepare(frame.clone().lazy(), &policy, as_of).unwrap();
+        decide::decide(prepared, None, None, &policy, as_of).unwrap()
     });
 }

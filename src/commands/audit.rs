@@ -93,65 +93,50 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     let total: u64 = inputs.iter().map(|i| i.rows).sum();
     stages.push(("scan", Instant::now()));
     let files = inputs.len();
-    for (n, input) in inputs.iter_mut().enumerate() {
-        progress.stage(format!(
-            "parsing {} ({}/{files}, {total} rows in all)",
-            input.name,
-            n + 1
-        ));
-        ctx(input.materialize(), "cannot read the input")?;
-    }
-    progress.stage(format!("normalising {total} rows"));
-    stages.push(("parse", Instant::now()));
-
+    let policy = &settings.policy.policy;
+    // Without --preset-by-country every row is judged by one policy as it is read; with it,
+    // the policy depends on the whole contact, so the rows are judged after.
+    let judge = (!settings.preset_by_country).then_some((policy, as_of));
     let mut date_columns: Vec<DateColumn> = Vec::new();
     let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
-    for (index, input) in inputs.iter().enumerate() {
-        let decided = ctx(
-            normalize::date_decisions(input, &settings.policy.policy),
-            "cannot read the date columns",
-        )?;
-        let dates = match input.role {
+    for (index, input) in inputs.iter_mut().enumerate() {
+        progress.stage(format!(
+            "reading {} ({}/{files}, {total} rows in all)",
+            input.name,
+            index + 1
+        ));
+        let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let (frame, dates) = normalize::rows(input, file, &decided);
+                let (frame, dates, decided) = contact_rows(input, file, policy, judge)?;
                 row_frames.push(frame);
-                dates
+                (dates, decided)
             }
             Role::Activity => {
-                let (frame, dates) = normalize::activity(input, &decided);
-                activity_frames.push(frame);
-                dates
+                ctx(input.materialize(), "cannot read the input")?;
+                let decided = ctx(
+                    normalize::date_decisions(input, policy),
+                    "cannot read the date columns",
+                )?;
+                let dates = DateColumn::of(input, &decided);
+                let frame = normalize::activity(input, input.frame.clone(), &dates);
+                activity_frames.push(ctx(frame.collect(), "cannot read the activity file")?);
+                (dates, decided)
             }
         };
+        input.release();
         date_columns.extend(dates);
         decisions.push(decided);
     }
-    // The canonical rows are materialised here so that the inputs' own columns can go: on a
-    // large list they are the biggest thing the run holds.
-    let mut rows = ctx(
-        concat(row_frames, UnionArgs::default()).and_then(LazyFrame::collect),
-        "cannot combine the inputs",
-    )?;
+    stages.push(("read", Instant::now()));
+    let rows = ctx(stack(row_frames), "cannot combine the inputs")?.lazy();
     let activity = if activity_frames.is_empty() {
         None
     } else {
-        Some(
-            ctx(
-                concat(activity_frames, UnionArgs::default()).and_then(LazyFrame::collect),
-                "cannot combine the activity files",
-            )?
-            .lazy(),
-        )
+        Some(ctx(stack(activity_frames), "cannot combine the activity files")?.lazy())
     };
-    for input in &mut inputs {
-        input.release();
-    }
-    // Filters and kernels leave some columns in several chunks; later steps want one.
-    rows.rechunk_mut_par();
-    let rows = rows.lazy();
 
     // What earlier runs remember, plus --suppression lists and --renewed answers.
     let mut earlier = state
@@ -181,7 +166,6 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     };
 
     progress.stage(format!("deciding {total} rows"));
-    stages.push(("normalize", Instant::now()));
     let decision = if settings.preset_by_country {
         let mut policies = Vec::new();
         for preset in Preset::ALL {
@@ -218,7 +202,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     ));
     stages.push(("decide", Instant::now()));
     let mut tables = ctx(
-        outputs::tables(&decision.contacts, &rejects, as_of),
+        outputs::tables(
+            &decision.contacts,
+            &rejects,
+            as_of,
+            &inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+        ),
         "cannot build the outputs",
     )?;
     if memory.is_some() {
@@ -353,6 +342,64 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     })
 }
 
+/// Frames of one schema, one after the other (their chunks are kept, not copied).
+fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter();
+    let Some(mut all) = frames.next() else {
+        return Ok(DataFrame::empty());
+    };
+    for frame in frames {
+        all.vstack_mut_owned(frame)?;
+    }
+    Ok(all)
+}
+
+/// One contacts input as canonical rows, read, normalised and (with `judge`) [`decide::prepare`]d
+/// a batch at a time, so that only one batch of the file's own columns is held at once; with
+/// the date columns as read and their decisions.
+///
+/// The order of day and month is decided from all of a column's values (SPEC §2.3), which
+/// are only all seen at the end. The batches are read with the decision the first batch
+/// gives; should the whole file decide a column otherwise (its first day above 12 comes
+/// later), the file is read again with the whole file's decision.
+fn contact_rows(
+    input: &Input,
+    file: u32,
+    policy: &crate::policy::Policy,
+    judge: Option<(&crate::policy::Policy, i64)>,
+) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
+    let batches = ctx(input.batches(), "cannot read the input")?;
+    let mut read_as: Option<Vec<DateDecision>> = None;
+    loop {
+        let mut survey = normalize::DateSurvey::new(input);
+        let mut dates: Option<Vec<DateColumn>> = None;
+        let mut frames = Vec::new();
+        for batch in &batches {
+            let batch = ctx(batch.clone().collect(), "cannot read the input")?.lazy();
+            ctx(survey.add(batch.clone()), "cannot read the date columns")?;
+            let decisions = read_as.get_or_insert_with(|| survey.decisions(input, policy));
+            let dates = dates.get_or_insert_with(|| DateColumn::of(input, decisions));
+            let mut rows = normalize::rows(input, batch, file, dates);
+            if let Some((policy, as_of)) = judge {
+                rows = ctx(
+                    decide::prepare(rows, policy, as_of),
+                    "cannot judge the contacts",
+                )?;
+            }
+            frames.push(ctx(rows.collect(), "cannot read the input")?);
+        }
+        let decided = survey.decisions(input, policy);
+        let read = read_as.as_deref().unwrap_or_default();
+        let same = decided.len() == read.len()
+            && decided.iter().zip(read).all(|(a, b)| a.order == b.order);
+        if same {
+            let dates = dates.unwrap_or_else(|| DateColumn::of(input, &decided));
+            return Ok((ctx(stack(frames), "cannot read the input")?, dates, decided));
+        }
+        read_as = Some(decided);
+    }
+}
+
 /// The deletion guard (SPEC §8): more than `max_delete` percent deleted refuses the run.
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -405,7 +452,8 @@ fn read_renewed(
                 normalize::date_decisions(&input, &settings.policy.policy),
                 "cannot read the date columns",
             )?;
-            let (frame, _) = normalize::activity(&input, &decided);
+            let dates = DateColumn::of(&input, &decided);
+            let frame = normalize::activity(&input, input.frame.clone(), &dates);
             frames.push(
                 frame.select([
                     col(normalize::activity_col::KEY).alias(col::KEY),

@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::fields::Field;
 use crate::normalize::activity_col;
 pub use crate::normalize::col::{
-    CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE, SOURCE_FILE,
+    CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::status;
@@ -265,9 +265,14 @@ fn int_null() -> Expr {
     lit(NULL).cast(DataType::Int64)
 }
 
-/// `file:line`, as the outputs name a row.
+/// `file:line` with the file's index in the run: a repeated key's rows, spelled with the
+/// file's name by the outputs.
 pub fn source_ref(file: Expr, line: Expr) -> Expr {
-    concat_str([file, line.cast(DataType::String)], ":", false)
+    concat_str(
+        [file.cast(DataType::String), line.cast(DataType::String)],
+        ":",
+        false,
+    )
 }
 
 /// Rows with their per-row facts and evidence (SPEC §3.1).
@@ -318,8 +323,46 @@ fn repeated(key: Expr) -> Expr {
     )
 }
 
-/// Merges the rows of one e-mail key into one contact (SPEC §2.4), in first-occurrence order.
-fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
+/// The columns each row keeps for the merge after [`prepare`]: everything [`merge`] reads.
+const PREPARED: [&str; 29] = [
+    KEY,
+    Field::Email.name(),
+    FILE,
+    LINE,
+    col::STATUS_RANK,
+    col::RESTRICTIVE,
+    col::EVENT_AT,
+    col::RESIGNED_AT,
+    col::ROW_ACTIVITY,
+    col::CONSENT_SCORE,
+    col::PENDING_SINCE,
+    ENGAGEMENT_FILE,
+    Field::LastOrderAt.name(),
+    Field::CreatedAt.name(),
+    // The consent columns, taken from one row of a repeated key.
+    col::EVIDENCE,
+    CONSENT_AT,
+    CONSENT_COLUMN,
+    CONSENT_HAS_TIME,
+    col::HAS_IP,
+    col::DOI_CONFIRMED,
+    col::BOUGHT_SOURCE,
+    col::PURCHASE_SOURCE,
+    Field::MarketingConsent.name(),
+    Field::Source.name(),
+    // The first value of a repeated key.
+    STATUS_UNKNOWN_VALUE,
+    Field::FirstName.name(),
+    Field::LastName.name(),
+    Field::Country.name(),
+    Field::Tags.name(),
+];
+
+/// Canonical rows judged (SPEC §3.1) and reduced to what the merge reads. Row by row, so that
+/// each batch of an input is prepared on its own and only this much of it is kept.
+pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<LazyFrame> {
+    let cx = Context { policy, as_of };
+    let rows = judge_rows(rows, &cx)?;
     let status = || col(Field::Status.name());
     let withdrawn = lit(Series::new("w".into(), ["unsubscribed", "complained"])).implode(false);
     let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.name()));
@@ -336,28 +379,42 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
             .then(col(CONSENT_AT))
             .otherwise(int_null()),
     ]);
-    let prepared = rows.with_columns([
-        status::rank(status()).alias(col::STATUS_RANK),
-        status()
-            .is_in(withdrawn.clone(), false)
-            .or(status().eq(lit("cleaned")))
-            .alias(col::RESTRICTIVE),
-        when(status().is_in(withdrawn, false))
-            .then(col(Field::UnsubscribedAt.name()))
-            .when(status().eq(lit("cleaned")))
-            .then(col(Field::CleanedAt.name()))
-            .otherwise(int_null())
-            .alias(col::EVENT_AT),
-        when(status().eq(lit("subscribed")).and(is_full))
-            .then(col(CONSENT_AT))
-            .otherwise(int_null())
-            .alias(col::RESIGNED_AT),
-        max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
-        (evidence_rank(col(col::EVIDENCE)) * lit(EVIDENCE_STEP)
-            + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
-            + lit(DATE_OFFSET))
-        .alias(col::CONSENT_SCORE),
-    ]);
+    Ok(rows
+        .with_columns([
+            status::rank(status()).alias(col::STATUS_RANK),
+            status()
+                .is_in(withdrawn.clone(), false)
+                .or(status().eq(lit("cleaned")))
+                .alias(col::RESTRICTIVE),
+            when(status().is_in(withdrawn, false))
+                .then(col(Field::UnsubscribedAt.name()))
+                .when(status().eq(lit("cleaned")))
+                .then(col(Field::CleanedAt.name()))
+                .otherwise(int_null())
+                .alias(col::EVENT_AT),
+            when(status().eq(lit("subscribed")).and(is_full))
+                .then(col(CONSENT_AT))
+                .otherwise(int_null())
+                .alias(col::RESIGNED_AT),
+            max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
+            (evidence_rank(col(col::EVIDENCE)) * lit(EVIDENCE_STEP)
+                + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
+                + lit(DATE_OFFSET))
+            .alias(col::CONSENT_SCORE),
+            when(status().eq(lit("pending")))
+                .then(coalesce(&[
+                    col(Field::OptinAt.name()),
+                    col(Field::CreatedAt.name()),
+                ]))
+                .otherwise(int_null())
+                .alias(col::PENDING_SINCE),
+        ])
+        .select(PREPARED.map(col)))
+}
+
+/// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
+/// first-occurrence order.
+fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
     let key = || [col(KEY)];
     // Most keys have one row: those need no grouping at all. Only the keys seen more than once
     // take the windows and the group-by below (a real list has a few percent of them).
@@ -365,12 +422,6 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
         .with_row_index(col::ROW, None)
         .with_column(repeated(col(KEY)).alias(col::REPEATED))
         .collect()?;
-    let pending_since = when(status().eq(lit("pending")))
-        .then(coalesce(&[
-            col(Field::OptinAt.name()),
-            col(Field::CreatedAt.name()),
-        ]))
-        .otherwise(int_null());
     let consent_columns = [
         col::EVIDENCE,
         CONSENT_AT,
@@ -399,14 +450,12 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
             col(Field::Email.name()).first(),
         ),
         // A one-row key's source is its own file and line, written out by the outputs.
-        (SOURCE_FILE, col(SOURCE_FILE), col(SOURCE_FILE).first()),
+        (FILE, col(FILE), col(FILE).first()),
         (LINE, col(LINE), col(LINE).first()),
         (
             col::SOURCES,
             str_null(),
-            source_ref(col(SOURCE_FILE), col(LINE))
-                .str()
-                .join(";", true),
+            source_ref(col(FILE), col(LINE)).str().join(";", true),
         ),
         (
             col::ROWS,
@@ -427,7 +476,7 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
         ),
         (
             col::PENDING_SINCE,
-            pending_since.clone(),
+            col(col::PENDING_SINCE),
             col(col::PENDING_SINCE).max(),
         ),
         (
@@ -505,7 +554,6 @@ fn merge(rows: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
             .then(col(col::EVENT_AT))
             .otherwise(int_null())
             .alias(col::WITHDRAWN_AT),
-        pending_since.alias(col::PENDING_SINCE),
     ]);
     let repeated = repeated
         .with_columns(row_values)
@@ -585,7 +633,7 @@ const KEPT: [&str; 20] = [
     Field::FirstName.name(),
     Field::LastName.name(),
     Field::Status.name(),
-    SOURCE_FILE,
+    FILE,
     LINE,
     col::SOURCES,
     STATUS_UNKNOWN_VALUE,
@@ -609,20 +657,17 @@ pub struct Decision {
     pub activity_only: u64,
 }
 
-/// The whole of SPEC §2.4 and §3 over the rows of every contacts input, with the `--activity`
-/// rows (key, latest open, latest other engagement) joined by key.
+/// The whole of SPEC §2.4 and §3 over the [`prepare`]d rows of every contacts input, with the
+/// `--activity` rows (key, latest open, latest other engagement) joined by key.
 pub fn decide(
-    rows: LazyFrame,
+    prepared: LazyFrame,
     activity: Option<LazyFrame>,
     memory: Option<&Memory>,
     policy: &Policy,
     as_of: i64,
 ) -> PolarsResult<Decision> {
     let cx = Context { policy, as_of };
-    // Materialised between stages so that each stage's window and group-by work runs once on
-    // a plain frame; the whole plan in one piece was not faster on 1M rows.
-    let rows = judge_rows(rows, &cx)?.collect()?.lazy();
-    let mut contacts = merge(rows, policy)?.lazy();
+    let mut contacts = merge(prepared)?.lazy();
     let mut activity_only = 0;
     if let Some(activity) = activity {
         let per_key = activity_per_key(activity, policy)?;
@@ -795,7 +840,13 @@ pub fn decide_by_country(
             .lazy()
             .filter(col(PRESET).eq(lit(preset.name())))
             .drop(cols([PRESET]));
-        let decision = decide(part, activity.clone(), memory, policy, as_of)?;
+        let decision = decide(
+            prepare(part, policy, as_of)?,
+            activity.clone(),
+            memory,
+            policy,
+            as_of,
+        )?;
         parts.push(
             decision
                 .contacts

@@ -142,6 +142,24 @@ pub struct Input {
     pub warnings: Vec<String>,
     /// The rows: one String column per entry of `columns`, and `line` (UInt32).
     pub frame: LazyFrame,
+    /// A clean file's parts, to read its rows a batch at a time; `None` once the rows are in
+    /// memory.
+    pub parts: Option<parts::Parts>,
+}
+
+/// Bytes of a clean file read per batch, about half a million rows of a typical export: few
+/// enough that a batch's own columns stay small beside the whole list's canonical rows, enough
+/// that each batch keeps every core busy. `LISTAUDIT_BATCH_BYTES` sets another size (a
+/// smaller one holds less at once; the tests read small files in many batches with it).
+pub fn batch_bytes() -> u64 {
+    static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *BYTES.get_or_init(|| {
+        std::env::var("LISTAUDIT_BATCH_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|b| *b > 0)
+            .unwrap_or(64 << 20)
+    })
 }
 
 impl Input {
@@ -169,6 +187,30 @@ impl Input {
     /// Reads the file's rows into memory once, keeping only the columns the audit uses, so that
     /// the date decisions and the normalisation that follows do not parse the file again.
     pub fn materialize(&mut self) -> PolarsResult<()> {
+        // Both readers build one chunk per column (see `parts`).
+        self.frame = self.frame.clone().select(self.used()).collect()?.lazy();
+        self.parts = None;
+        Ok(())
+    }
+
+    /// The rows in batches of about [`batch_bytes`], in order, each with only the columns the
+    /// audit uses: a clean file is read part by part, rows already in memory are one batch.
+    pub fn batches(&self) -> PolarsResult<Vec<LazyFrame>> {
+        let Some(parts) = &self.parts else {
+            return Ok(vec![self.frame.clone()]);
+        };
+        let batches = parts.batches(batch_bytes());
+        if batches.is_empty() {
+            return Ok(vec![self.frame.clone().select(self.used())]);
+        }
+        batches
+            .into_iter()
+            .map(|batch| Ok(batch.frame()?.select(self.used())))
+            .collect()
+    }
+
+    /// `line` and the columns the audit reads: the mapped ones and the status-bearing ones.
+    fn used(&self) -> Vec<Expr> {
         let status: Vec<&str> = self.status_columns().iter().map(|(c, _)| *c).collect();
         let mut used: Vec<Expr> = vec![col(LINE)];
         for (i, name) in self.columns.iter().enumerate() {
@@ -176,15 +218,14 @@ impl Input {
                 used.push(col(name.as_str()));
             }
         }
-        // Both readers build one chunk per column (see `parts`).
-        self.frame = self.frame.clone().select(used).collect()?.lazy();
-        Ok(())
+        used
     }
 
     /// Drops the file's columns once its canonical rows are built; what was read about the file
     /// stays for the report.
     pub fn release(&mut self) {
         self.frame = DataFrame::empty().lazy();
+        self.parts = None;
     }
 
     /// The profile's status-bearing columns this file has: (frame column, their values).
@@ -718,14 +759,14 @@ pub fn read_input(
             delimiter,
             layout.headers.len(),
             Some(layout.email_index),
-            scan::SPLIT_BYTES,
+            scan::SPLIT_BYTES.min(batch_bytes()),
         )
         .map_err(read_err)?;
         if scan.clean {
             for (line, raw) in &scan.empty_email {
                 rejects.push(Reject::no_email(&name, *line, raw.clone()));
             }
-            let frame = parts::Parts {
+            let parts = parts::Parts {
                 path: path.to_path_buf(),
                 delimiter,
                 columns: layout.columns.clone(),
@@ -733,12 +774,14 @@ pub fn read_input(
                 len: scan.len,
                 records: scan.records,
                 record_lines: scan.record_lines.map(Arc::new),
-            }
-            .frame()
-            .map_err(|source| IngestError::Polars {
-                path: name.clone(),
-                source,
-            })?;
+            };
+            let frame = parts
+                .clone()
+                .frame()
+                .map_err(|source| IngestError::Polars {
+                    path: name.clone(),
+                    source,
+                })?;
             return Ok(input_of(
                 member,
                 role,
@@ -753,6 +796,7 @@ pub fn read_input(
                 },
                 assumed,
                 frame,
+                Some(parts),
             ));
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
@@ -830,6 +874,7 @@ fn input_of(
     facts: InputFacts,
     assumed: Vec<(Field, String)>,
     frame: LazyFrame,
+    parts: Option<parts::Parts>,
 ) -> Input {
     Input {
         path: member.path.clone(),
@@ -850,6 +895,7 @@ fn input_of(
         assumed,
         warnings: layout.warnings,
         frame,
+        parts,
     }
 }
 
@@ -911,6 +957,7 @@ fn in_memory(
         },
         assumed,
         records.frame.lazy(),
+        None,
     ))
 }
 

@@ -18,15 +18,16 @@ use super::LINE;
 use super::scan::Split;
 
 /// A clean file as a polars scan: projections are pushed down to it.
+#[derive(Debug, Clone)]
 pub struct Parts {
     pub path: PathBuf,
     pub delimiter: u8,
     /// The frame's column names, one per header.
     pub columns: Vec<String>,
     pub splits: Vec<Split>,
-    /// The file's length in bytes.
+    /// Where the records end: the file's length, or a batch's end.
     pub len: u64,
-    /// Data records in the file.
+    /// Data records from the first split to `len`.
     pub records: u64,
     /// The line each record starts on, when some record spans lines (else `index + 2`).
     pub record_lines: Option<Arc<Vec<u32>>>,
@@ -44,6 +45,35 @@ impl Parts {
                 ..ScanArgsAnonymous::default()
             },
         )
+    }
+
+    /// The file's records in consecutive batches of at least `bytes` bytes each (the last may
+    /// hold fewer), cut at the recorded boundaries.
+    pub fn batches(&self, bytes: u64) -> Vec<Parts> {
+        let mut batches = Vec::new();
+        let mut start = 0;
+        while start < self.splits.len() {
+            let (offset, first) = (self.splits[start].offset, self.splits[start].record);
+            let end = self.splits[start..]
+                .iter()
+                .position(|s| s.offset >= offset + bytes)
+                .map_or(self.splits.len(), |n| start + n);
+            let (len, last) = match self.splits.get(end) {
+                Some(next) => (next.offset, next.record),
+                None => (self.len, self.records),
+            };
+            batches.push(Parts {
+                path: self.path.clone(),
+                delimiter: self.delimiter,
+                columns: self.columns.clone(),
+                splits: self.splits[start..end].to_vec(),
+                len,
+                records: last - first,
+                record_lines: self.record_lines.clone(),
+            });
+            start = end;
+        }
+        batches
     }
 
     fn schema(&self) -> Schema {

@@ -21,7 +21,9 @@ use date::{DateOrder, DateStats};
 
 /// Canonical row columns that are not fields.
 pub mod col {
-    /// Index of the input file (into the run's list of inputs).
+    /// Index of the input file (into the run's list of inputs). The outputs name a row by its
+    /// file's name and line (`file:line`), spelled only for what is written: a name on every
+    /// row cost more memory than any other column.
     pub const FILE: &str = "file";
     /// Line in the file the row starts on.
     pub const LINE: &str = "line";
@@ -36,12 +38,10 @@ pub mod col {
     pub const CONSENT_HAS_TIME: &str = "consent_has_time";
     /// Whether the row's file has an engagement column.
     pub const ENGAGEMENT_FILE: &str = "engagement_file";
-    /// The name of the row's file, as the outputs name it (with the line: `file:line`). The
-    /// text `file:line` is only built for what is written, not for every row.
-    pub const SOURCE_FILE: &str = "source_file";
 }
 
-/// The count of one date column's values, for the report.
+/// One date column of an input as it is read: its order, and the count of its values for the
+/// report.
 #[derive(Debug)]
 pub struct DateColumn {
     pub file: String,
@@ -49,6 +49,22 @@ pub struct DateColumn {
     pub field: Field,
     pub order: DateOrder,
     pub stats: Arc<DateStats>,
+}
+
+impl DateColumn {
+    /// The date columns of `input` read as `decisions` say, each with a fresh count.
+    pub fn of(input: &Input, decisions: &[DateDecision]) -> Vec<DateColumn> {
+        decisions
+            .iter()
+            .map(|d| DateColumn {
+                file: input.name.clone(),
+                header: d.header.clone(),
+                field: d.field,
+                order: d.order,
+                stats: Arc::new(DateStats::default()),
+            })
+            .collect()
+    }
 }
 
 fn null_of(kind: FieldKind) -> Expr {
@@ -166,7 +182,6 @@ pub fn row_columns() -> Vec<&'static str> {
         col::CONSENT_COLUMN,
         col::CONSENT_HAS_TIME,
         col::ENGAGEMENT_FILE,
-        col::SOURCE_FILE,
     ]);
     names
 }
@@ -211,11 +226,11 @@ fn has_time_column(field: Field) -> String {
     format!("{}_has_time", field.name())
 }
 
-/// One contacts input as canonical rows; `file` is its index in the run. Rows whose e-mail cell
-/// is empty were already rejected by ingest and are dropped here.
-pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame, Vec<DateColumn>) {
+/// Rows of one contacts input (all of them, or a batch) as canonical rows; `file` is the input's
+/// index in the run, `dates` its date columns ([`DateColumn::of`]). Rows whose e-mail cell is
+/// empty were already rejected by ingest and are dropped here.
+pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) -> LazyFrame {
     debug_assert_eq!(input.role, Role::Contacts);
-    let mut dates = Vec::new();
     let email_col = input.column_of(Field::Email).unwrap_or("");
     let mut exprs: Vec<Expr> = vec![
         lit(file).alias(col::FILE),
@@ -232,19 +247,15 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
             Some(column) => match field.kind() {
                 FieldKind::Text => text::trimmed(col(column)),
                 FieldKind::Boolean => boolean::parse_expr(col(column), input.profile.bool_words),
-                FieldKind::Date => {
-                    let decision = decisions.iter().find(|d| d.field == field);
-                    let order = decision.map_or(DateOrder::DayFirst, |d| d.order);
-                    let stats = Arc::new(DateStats::default());
-                    dates.push(DateColumn {
-                        file: input.name.clone(),
-                        header: input.header_of(field).unwrap_or(column).to_string(),
-                        field,
-                        order,
-                        stats: stats.clone(),
-                    });
-                    date::parse_expr(col(column), order, stats)
-                }
+                FieldKind::Date => match dates.iter().find(|d| d.field == field) {
+                    Some(d) => date::parse_expr(col(column), d.order, d.stats.clone()),
+                    // Every mapped date column has a decision; read day-first if not.
+                    None => date::parse_expr(
+                        col(column),
+                        DateOrder::DayFirst,
+                        Arc::new(DateStats::default()),
+                    ),
+                },
             },
         };
         exprs.push(assumed(input, field, expr).alias(field.name()));
@@ -257,20 +268,16 @@ pub fn rows(input: &Input, file: u32, decisions: &[DateDecision]) -> (LazyFrame,
         exprs.push(has_time.alias(has_time_column(field)));
     }
     exprs.push(lit(input.has_engagement()).alias(col::ENGAGEMENT_FILE));
-    exprs.push(lit(input.name.clone()).alias(col::SOURCE_FILE));
     let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
     temporary.extend(status_temporaries(input));
-    let frame = input
-        .frame
-        .clone()
+    frame
         .filter(text::filled(col(email_col)))
         .select(exprs)
         .with_columns(status_exprs(input))
         .with_column(email::key(col(Field::Email.name())).alias(col::KEY))
         .with_columns(consent_exprs(input))
         .drop(cols(temporary))
-        .select(row_columns().into_iter().map(col).collect::<Vec<_>>());
-    (frame, dates)
+        .select(row_columns().into_iter().map(col).collect::<Vec<_>>())
 }
 
 /// The consent date (SPEC §3.1): the later of `optin_at` and `confirm_at`, else `created_at`;
@@ -327,26 +334,21 @@ pub mod activity_col {
     pub const OTHER: &str = "activity_other_at";
 }
 
-/// An `--activity` input as (key, latest open, latest other engagement) rows.
-pub fn activity(input: &Input, decisions: &[DateDecision]) -> (LazyFrame, Vec<DateColumn>) {
-    let mut dates = Vec::new();
+/// Rows of an `--activity` input as (key, latest open, latest other engagement) rows; `dates`
+/// are its date columns ([`DateColumn::of`]).
+pub fn activity(input: &Input, frame: LazyFrame, dates: &[DateColumn]) -> LazyFrame {
     let email_col = input.column_of(Field::Email).unwrap_or("");
     let mut opens = Vec::new();
     let mut others = Vec::new();
     for m in input.mapping.iter().filter(|m| m.field.is_engagement()) {
-        let stats = Arc::new(DateStats::default());
-        let order = decisions
-            .iter()
-            .find(|d| d.field == m.field)
-            .map_or(DateOrder::DayFirst, |d| d.order);
-        dates.push(DateColumn {
-            file: input.name.clone(),
-            header: m.header.clone(),
-            field: m.field,
-            order,
-            stats: stats.clone(),
-        });
-        let parsed = date::parse_expr(col(input.columns[m.index].as_str()), order, stats);
+        let Some(d) = dates.iter().find(|d| d.field == m.field) else {
+            continue;
+        };
+        let parsed = date::parse_expr(
+            col(input.columns[m.index].as_str()),
+            d.order,
+            d.stats.clone(),
+        );
         if m.field == Field::LastOpenAt {
             opens.push(parsed);
         } else {
@@ -361,12 +363,11 @@ pub fn activity(input: &Input, decisions: &[DateDecision]) -> (LazyFrame, Vec<Da
         }
     };
     let present = text::filled(col(email_col));
-    let frame = input.frame.clone().filter(present).select([
+    frame.filter(present).select([
         email::key(email::display(col(email_col))).alias(activity_col::KEY),
         latest(opens).alias(activity_col::OPEN),
         latest(others).alias(activity_col::OTHER),
-    ]);
-    (frame, dates)
+    ])
 }
 
 /// How one date column is read, decided from all its values (SPEC §2.3).
@@ -399,121 +400,174 @@ const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
 /// any first part above 12 means day-first, any second part above 12 month-first; a column that
 /// stays ambiguous follows the profile, else the policy's `date_order`.
 pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDecision>> {
-    let dated: Vec<&crate::ingest::profile::Mapped> = input
-        .mapping
-        .iter()
-        .filter(|m| m.field.kind() == FieldKind::Date)
-        .filter(|m| input.role == Role::Contacts || m.field.is_engagement())
-        .collect();
-    if dated.is_empty() {
-        return Ok(Vec::new());
+    let mut survey = DateSurvey::new(input);
+    for batch in input.batches()? {
+        survey.add(batch)?;
     }
-    // First, cheaply: which columns hold any day-month value at all (most hold ISO dates), and
-    // two examples from the first rows. Then the order query, only for the columns that need it.
-    let column = |m: &crate::ingest::profile::Mapped| col(input.columns[m.index].as_str());
-    let mut exprs = Vec::new();
-    for (i, m) in dated.iter().enumerate() {
-        exprs.push(
-            column(m)
-                .str()
-                .contains(lit(DAY_MONTH_START), false)
-                .any(true)
-                .alias(format!("day_month_{i}")),
-        );
-        let head = column(m)
-            .slice(lit(0), lit(EXAMPLE_ROWS))
-            .str()
-            .strip_chars(lit(NULL));
-        let present = head.clone().filter(head.str().len_bytes().gt(lit(0)));
-        exprs.push(present.clone().first().alias(format!("example_a_{i}")));
-        exprs.push(
-            present
-                .slice(lit(1), lit(1))
-                .first()
-                .alias(format!("example_b_{i}")),
-        );
+    Ok(survey.decisions(input, policy))
+}
+
+/// What the values of an input's date columns say about their order of day and month, gathered
+/// batch by batch, so that a large file is decided from all its values without holding them.
+pub struct DateSurvey {
+    columns: Vec<Surveyed>,
+    /// Rows seen so far.
+    rows: i64,
+}
+
+struct Surveyed {
+    field: Field,
+    header: String,
+    /// The frame column.
+    column: String,
+    /// The largest first and second number of its day-month values.
+    first: Option<i32>,
+    second: Option<i32>,
+    /// Up to two values from the first rows, trimmed.
+    examples: Vec<String>,
+}
+
+impl DateSurvey {
+    /// A survey of the date columns of `input` that the audit reads.
+    pub fn new(input: &Input) -> DateSurvey {
+        let columns = input
+            .mapping
+            .iter()
+            .filter(|m| m.field.kind() == FieldKind::Date)
+            .filter(|m| input.role == Role::Contacts || m.field.is_engagement())
+            .map(|m| Surveyed {
+                field: m.field,
+                header: m.header.clone(),
+                column: input.columns[m.index].clone(),
+                first: None,
+                second: None,
+                examples: Vec::new(),
+            })
+            .collect();
+        DateSurvey { columns, rows: 0 }
     }
-    let stats = input.frame.clone().select(exprs).collect()?;
-    let flag = |name: &str| -> PolarsResult<bool> {
-        Ok(stats.column(name)?.bool()?.get(0).unwrap_or(false))
-    };
-    let text = |name: &str| -> PolarsResult<Option<String>> {
-        Ok(stats.column(name)?.str()?.get(0).map(str::to_string))
-    };
-    let mut orders = Vec::new();
-    for (i, m) in dated.iter().enumerate() {
-        if flag(&format!("day_month_{i}"))? {
-            let part = |g: usize| {
-                column(m)
+
+    /// Adds the values of `frame`, the input's next rows.
+    pub fn add(&mut self, frame: LazyFrame) -> PolarsResult<()> {
+        if self.columns.is_empty() {
+            return Ok(());
+        }
+        // First, cheaply: which columns hold any day-month value at all (most hold ISO dates),
+        // and examples from the first rows. Then the order query, only for the columns that
+        // need it.
+        let head = (EXAMPLE_ROWS - self.rows).max(0);
+        let mut exprs = vec![len().alias("rows")];
+        for (i, c) in self.columns.iter().enumerate() {
+            exprs.push(
+                col(c.column.as_str())
                     .str()
-                    .extract(lit(DAY_MONTH), g)
-                    .cast(DataType::Int32)
-                    .max()
+                    .contains(lit(DAY_MONTH_START), false)
+                    .any(true)
+                    .alias(format!("day_month_{i}")),
+            );
+            let head = col(c.column.as_str())
+                .slice(lit(0), lit(head))
+                .str()
+                .strip_chars(lit(NULL));
+            let present = head.clone().filter(head.str().len_bytes().gt(lit(0)));
+            exprs.push(present.clone().first().alias(format!("example_a_{i}")));
+            exprs.push(
+                present
+                    .slice(lit(1), lit(1))
+                    .first()
+                    .alias(format!("example_b_{i}")),
+            );
+        }
+        let stats = frame.clone().select(exprs).collect()?;
+        let mut orders = Vec::new();
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            for example in ["a", "b"] {
+                let value = stats
+                    .column(&format!("example_{example}_{i}"))?
+                    .str()?
+                    .get(0);
+                if let Some(value) = value
+                    && c.examples.len() < 2
+                {
+                    c.examples.push(value.to_string());
+                }
+            }
+            if stats.column(&format!("day_month_{i}"))?.bool()?.get(0) == Some(true) {
+                let part = |g: usize| {
+                    col(c.column.as_str())
+                        .str()
+                        .extract(lit(DAY_MONTH), g)
+                        .cast(DataType::Int32)
+                        .max()
+                };
+                orders.push(part(1).alias(format!("first_{i}")));
+                orders.push(part(2).alias(format!("second_{i}")));
+            }
+        }
+        let rows = stats.column("rows")?.cast(&DataType::Int64)?;
+        self.rows += rows.i64()?.get(0).unwrap_or(0);
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let parts = frame.select(orders).collect()?;
+        for (i, c) in self.columns.iter_mut().enumerate() {
+            let int = |name: String| -> PolarsResult<Option<i32>> {
+                match parts.column(&name) {
+                    Ok(c) => Ok(c.i32()?.get(0)),
+                    Err(_) => Ok(None),
+                }
             };
-            orders.push(part(1).alias(format!("first_{i}")));
-            orders.push(part(2).alias(format!("second_{i}")));
+            c.first = c.first.max(int(format!("first_{i}"))?);
+            c.second = c.second.max(int(format!("second_{i}"))?);
         }
+        Ok(())
     }
-    let parts = if orders.is_empty() {
-        DataFrame::empty()
-    } else {
-        input.frame.clone().select(orders).collect()?
-    };
-    let int = |name: &str| -> PolarsResult<Option<i32>> {
-        match parts.column(name) {
-            Ok(c) => Ok(c.i32()?.get(0)),
-            Err(_) => Ok(None),
-        }
-    };
-    let fallback = input.profile.date_order.unwrap_or(policy.date_order);
-    let fallback_why = if input.profile.date_order.is_some() {
-        format!("ambiguous, so {}'s order", input.profile.label)
-    } else {
-        "ambiguous, so the policy's date_order".to_string()
-    };
-    let mut decisions = Vec::new();
-    for (i, m) in dated.iter().enumerate() {
-        let first = int(&format!("first_{i}"))?;
-        let second = int(&format!("second_{i}"))?;
-        let (order, reason) = match (
-            first.is_some_and(|v| v > 12),
-            second.is_some_and(|v| v > 12),
-        ) {
-            (true, false) => (
-                DateOrder::DayFirst,
-                "day first: a first number above 12".to_string(),
-            ),
-            (false, true) => (
-                DateOrder::MonthFirst,
-                "month first: a second number above 12".to_string(),
-            ),
-            (true, true) => (
-                fallback,
-                format!(
-                    "both numbers above 12 in some values: {fallback_why}; values that do not fit are not read"
-                ),
-            ),
-            (false, false) if first.is_some() => (fallback, fallback_why.clone()),
-            (false, false) => (fallback, NO_DAY_MONTH.to_string()),
+
+    /// The decision for every column, from the values added so far.
+    pub fn decisions(&self, input: &Input, policy: &Policy) -> Vec<DateDecision> {
+        let fallback = input.profile.date_order.unwrap_or(policy.date_order);
+        let fallback_why = if input.profile.date_order.is_some() {
+            format!("ambiguous, so {}'s order", input.profile.label)
+        } else {
+            "ambiguous, so the policy's date_order".to_string()
         };
-        let examples: Vec<String> = [
-            text(&format!("example_a_{i}"))?,
-            text(&format!("example_b_{i}"))?,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let format = examples
-            .first()
-            .map_or_else(|| "no values".to_string(), |v| date::describe(v, order));
-        decisions.push(DateDecision {
-            field: m.field,
-            header: m.header.clone(),
-            order,
-            reason,
-            format,
-            examples,
-        });
+        self.columns
+            .iter()
+            .map(|c| {
+                let (order, reason) = match (
+                    c.first.is_some_and(|v| v > 12),
+                    c.second.is_some_and(|v| v > 12),
+                ) {
+                    (true, false) => (
+                        DateOrder::DayFirst,
+                        "day first: a first number above 12".to_string(),
+                    ),
+                    (false, true) => (
+                        DateOrder::MonthFirst,
+                        "month first: a second number above 12".to_string(),
+                    ),
+                    (true, true) => (
+                        fallback,
+                        format!(
+                            "both numbers above 12 in some values: {fallback_why}; values that do not fit are not read"
+                        ),
+                    ),
+                    (false, false) if c.first.is_some() => (fallback, fallback_why.clone()),
+                    (false, false) => (fallback, NO_DAY_MONTH.to_string()),
+                };
+                let format = c
+                    .examples
+                    .first()
+                    .map_or_else(|| "no values".to_string(), |v| date::describe(v, order));
+                DateDecision {
+                    field: c.field,
+                    header: c.header.clone(),
+                    order,
+                    reason,
+                    format,
+                    examples: c.examples.clone(),
+                }
+            })
+            .collect()
     }
-    Ok(decisions)
 }

@@ -187,6 +187,7 @@ pub fn tables(
     contacts: &DataFrame,
     rejects: &[Reject],
     as_of: i64,
+    files: &[String],
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
     let email = || col(Field::Email.name());
     let names = || {
@@ -206,14 +207,7 @@ pub fn tables(
         guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
         last_activity(),
         col(Field::Status.name()),
-        map_text(
-            coalesce(&[
-                col(col::SOURCES),
-                crate::decide::source_ref(col(col::SOURCE_FILE), col(col::LINE)),
-            ]),
-            guard_of,
-        )
-        .alias(col::SOURCES),
+        map_text(sources(files), guard_of).alias(col::SOURCES),
     ];
     // With --preset-by-country, the preset each contact was judged by.
     if contacts.column(crate::decide::PRESET).is_ok() {
@@ -288,6 +282,51 @@ pub fn tables(
         ("reengage.csv", reengage),
         ("rejects.csv", rejects),
     ])
+}
+
+/// Where each contact came from, `file:line;…` with the files' names: its own row's, or a
+/// repeated key's rows (which decide spells with the files' indexes).
+fn sources(files: &[String]) -> Expr {
+    let names: Arc<[String]> = files.into();
+    let name = col(col::FILE).replace_strict(
+        lit(Series::new(
+            "index".into(),
+            (0..files.len() as u32).collect::<Vec<u32>>(),
+        )),
+        lit(Series::new("name".into(), files.to_vec())),
+        None,
+        Some(DataType::String),
+    );
+    let own = concat_str([name, col(col::LINE).cast(DataType::String)], ":", false);
+    let spelled = col(col::SOURCES).map(
+        move |column: Column| {
+            let spell = |refs: &str| -> String {
+                refs.split(';')
+                    .map(|r| match r.split_once(':') {
+                        Some((file, line)) => {
+                            let name = file
+                                .parse::<usize>()
+                                .ok()
+                                .and_then(|i| names.get(i))
+                                .map_or(file, String::as_str);
+                            format!("{name}:{line}")
+                        }
+                        None => r.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";")
+            };
+            let spelled: StringChunked = column.str()?.iter().map(|refs| refs.map(spell)).collect();
+            Ok(spelled.with_name(column.name().clone()).into_column())
+        },
+        |_, field| {
+            Ok(polars::prelude::Field::new(
+                field.name().clone(),
+                DataType::String,
+            ))
+        },
+    );
+    coalesce(&[spelled, own])
 }
 
 /// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state

@@ -245,3 +245,103 @@ fn map_overrides_detection() {
         "Wanneer"
     );
 }
+
+/// Every CSV of `out` and the report's counts and date decisions, to compare two runs.
+fn outputs_of(case: &Case, out: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = case
+        .files(out)
+        .into_iter()
+        .filter(|f| f.ends_with(".csv"))
+        .map(|f| {
+            let text = case.read(&format!("{out}/{f}"));
+            (f, text)
+        })
+        .collect();
+    let report: serde_json::Value =
+        serde_json::from_str(&case.read(&format!("{out}/report.json"))).expect("JSON");
+    for part in [
+        "counts",
+        "dates",
+        "inputs",
+        "assumptions",
+        "unknown_statuses",
+    ] {
+        found.push((part.to_string(), report[part].to_string()));
+    }
+    found
+}
+
+#[test]
+fn a_list_read_in_many_batches_is_the_list_read_at_once() {
+    // Small batches put one person's rows in different batches and the first value of a date
+    // column in another batch than its deciding value.
+    let case = Case::new();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sample = format!("{root}/sample-data");
+    let activity = format!("{root}/sample-activity/mailchimp-activity.csv");
+    let args = |out: &'static str| {
+        [
+            "audit",
+            sample.as_str(),
+            "--activity",
+            activity.as_str(),
+            "--out",
+            out,
+            "--as-of",
+            "2026-12-01",
+            "--quiet",
+            "--max-delete",
+            "100",
+        ]
+    };
+    let once = case.run(&args("once"));
+    assert_eq!(once.code, 0, "{}", once.stderr);
+    let batched = case.run_env(&args("batched"), &[("LISTAUDIT_BATCH_BYTES", "300")]);
+    assert_eq!(batched.code, 0, "{}", batched.stderr);
+    let (once, batched) = (outputs_of(&case, "once"), outputs_of(&case, "batched"));
+    assert!(once.len() > 8, "{once:?}");
+    for ((name, a), (other, b)) in once.iter().zip(&batched) {
+        assert_eq!(name, other);
+        assert_eq!(a, b, "{name} differs when read in batches");
+    }
+}
+
+#[test]
+fn a_day_month_order_found_in_a_late_batch_rereads_the_file() {
+    // The first rows could be either order (the policy's day-first would read 05/06 as June);
+    // only the last row, 06/13, says month first. All values are read month first.
+    let mut rows: Vec<String> = (0..60)
+        .map(|i| format!("p{i}@example.com,05/06/2020 10:{:02},web form", i % 60))
+        .collect();
+    rows.push("late@example.com,06/13/2020 09:00,web form".to_string());
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let case = Case::new();
+    case.write("list.csv", export("email,signup date,source", &rows));
+    let run = case.run_env(
+        &[
+            "audit",
+            "list.csv",
+            "--out",
+            "out",
+            "--as-of",
+            "2026-12-01",
+            "--quiet",
+            "--max-delete",
+            "100",
+        ],
+        &[("LISTAUDIT_BATCH_BYTES", "200")],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let audit = case.audit_rows();
+    assert_eq!(
+        audit["p0@example.com"]["consent_date"],
+        "2020-05-06T10:00:00Z"
+    );
+    assert_eq!(
+        audit["late@example.com"]["consent_date"],
+        "2020-06-13T09:00:00Z"
+    );
+    let dates = &case.report()["dates"][0];
+    assert_eq!(dates["order"], "month-first", "{dates}");
+    assert_eq!(dates["values"], 61, "each value counted once: {dates}");
+}
