@@ -146,3 +146,24 @@ fn decision(bencher: Bencher, n: usize) {
         decide::decide(prepared, None, None, &policy, as_of).unwrap()
     });
 }
+
+/// audit.csv of `n` decided contacts, spelled into memory (no disk).
+#[divan::bench(args = [100_000])]
+fn audit_csv(bencher: Bencher, n: usize) {
+    let policy = Policy::nl();
+    let as_of = 1_796_083_200_000;
+    let prepared = decide::prepare(rows(n), &policy, as_of).unwrap();
+    let contacts = decide::decide(prepared, None, None, &policy, as_of)
+        .unwrap()
+        .contacts;
+    let files = vec!["list.csv".to_string()];
+    let tables = listaudit::outputs::tables(&contacts, &[], as_of, &files).unwrap();
+    let audit = &tables[0].1;
+    bencher.bench(|| {
+        let mut out: Vec<u8> = Vec::with_capacity(n * 160);
+        audit
+            .write(&mut out, listaudit::outputs::CsvStyle::default())
+            .unwrap();
+        out
+    });
+}

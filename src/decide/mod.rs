@@ -615,13 +615,45 @@ fn in_first_row_order(
     polars_ensure!(next == merged.height(), ComputeError: "a repeated key lost its first row");
     let order = IdxCa::from_vec("order".into(), order);
     let height = order.len();
-    let mut columns = Vec::new();
-    for column in singles.into_columns() {
+    let gather = |column: Column| -> PolarsResult<Column> {
         let extra = merged.column(column.name())?.cast(column.dtype())?;
         let mut all = column.take_materialized_series();
         all.append(extra.as_materialized_series())?;
-        columns.push(all.take(&order)?.into_column());
+        Ok(all.take(&order)?.into_column())
+    };
+    // One column per core at a time: each thread takes every n-th column.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut shares: Vec<Vec<(usize, Column)>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, column) in singles.into_columns().into_iter().enumerate() {
+        shares[i % threads].push((i, column));
     }
+    let gathered: Vec<Vec<(usize, PolarsResult<Column>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let gather = &gather;
+                scope.spawn(move || {
+                    share
+                        .into_iter()
+                        .map(|(i, column)| (i, gather(column)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| polars_err!(ComputeError: "a gathering thread failed"))
+            })
+            .collect::<PolarsResult<Vec<_>>>()
+    })?;
+    let mut columns: Vec<(usize, PolarsResult<Column>)> = gathered.into_iter().flatten().collect();
+    columns.sort_by_key(|(i, _)| *i);
+    let columns = columns
+        .into_iter()
+        .map(|(_, c)| c)
+        .collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(height, columns)
 }
 

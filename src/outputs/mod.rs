@@ -3,6 +3,9 @@
 //! written, created with mode 0600 because they hold personal data.
 
 pub mod commit;
+mod csv;
+
+pub use csv::Cell;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -57,38 +60,77 @@ pub enum Content {
     Bytes(Vec<u8>),
 }
 
-/// How a table is built from a slice of its source rows.
-type Plan = Arc<dyn Fn(LazyFrame) -> LazyFrame + Send + Sync>;
+pub struct Output {
+    pub name: &'static str,
+    pub content: Content,
+}
 
-/// An output table: its source rows and the plan that turns any slice of them into the table's
-/// rows. It is built and written a slice at a time, so a large list never holds a whole
-/// formatted table (at 10M contacts, audit.csv alone is larger than the input).
+/// How CSV files are written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvStyle {
+    /// `--excel`: a BOM and `;`, so Dutch Excel opens the files correctly.
+    pub excel: bool,
+}
+
+/// An output table: its source rows, the plan that turns any slice of them into the table's
+/// rows, and how each of its cells is spelled. It is built and written a slice at a time, so a
+/// large list never holds a whole table (at 10M contacts, audit.csv alone is larger than the
+/// input).
 #[derive(Clone)]
 pub struct Table {
     source: DataFrame,
-    plan: Plan,
+    plan: Arc<dyn Fn(LazyFrame) -> LazyFrame + Send + Sync>,
+    cells: Arc<[(&'static str, Cell)]>,
 }
 
 /// Source rows per written slice.
 const SLICE_ROWS: usize = 1 << 18;
 
 impl Table {
-    fn new(
-        source: DataFrame,
-        plan: impl Fn(LazyFrame) -> LazyFrame + Send + Sync + 'static,
-    ) -> Table {
+    /// The rows of `source` where `filter` holds (all without one), spelled as `cells` say.
+    fn of(source: &DataFrame, filter: Option<Expr>, cells: Vec<(&'static str, Cell)>) -> Table {
+        let mut read: Vec<&'static str> = Vec::new();
+        for (_, cell) in &cells {
+            for c in cell.columns() {
+                if !read.contains(&c) {
+                    read.push(c);
+                }
+            }
+        }
+        let select: Vec<Expr> = read.into_iter().map(col).collect();
         Table {
-            source,
-            plan: Arc::new(plan),
+            source: source.clone(),
+            plan: Arc::new(move |lf: LazyFrame| match &filter {
+                Some(filter) => lf.filter(filter.clone()).select(select.clone()),
+                None => lf.select(select.clone()),
+            }),
+            cells: cells.into(),
         }
     }
 
-    /// A table that is its source.
+    /// A table that is its frame: text columns as they are, numbers as numbers.
     pub fn whole(frame: DataFrame) -> Table {
-        Table::new(frame, |lf| lf)
+        let cells: Vec<(&'static str, Cell)> = frame
+            .columns()
+            .iter()
+            .map(|c| {
+                let name: &'static str = c.name().to_string().leak();
+                let cell = if c.dtype() == &DataType::String {
+                    Cell::Text(name)
+                } else {
+                    Cell::Number(name)
+                };
+                (name, cell)
+            })
+            .collect();
+        Table {
+            source: frame,
+            plan: Arc::new(|lf| lf),
+            cells: cells.into(),
+        }
     }
 
-    /// The whole table at once.
+    /// The whole table's frame at once.
     pub fn collect(&self) -> PolarsResult<DataFrame> {
         (self.plan)(self.source.clone().lazy()).collect()
     }
@@ -106,33 +148,52 @@ impl Table {
             .unwrap_or(0))
     }
 
-    /// Writes the table as CSV, slice by slice: the header (and BOM) once, then the rows.
-    pub fn write(&self, writer: &mut impl Write, style: CsvStyle) -> PolarsResult<()> {
+    /// Writes the table as CSV in the run's style, slice by slice: while one slice is
+    /// written out, the next is spelled.
+    pub fn write(&self, writer: &mut (impl Write + Send), style: CsvStyle) -> PolarsResult<()> {
+        let io = |e: std::io::Error| polars_err!(ComputeError: "{e}");
+        writer
+            .write_all(&csv::header(&self.cells, style))
+            .map_err(io)?;
         let rows = self.source.height();
-        let mut offset = 0;
-        loop {
-            let len = SLICE_ROWS.min(rows - offset);
-            let slice = self.source.slice(offset as i64, len);
-            let mut frame = (self.plan)(slice.lazy()).collect()?;
-            write_csv(writer, &mut frame, style, offset == 0)?;
-            offset += len;
-            if offset >= rows {
-                return Ok(());
-            }
+        let (full, to_write) = std::sync::mpsc::sync_channel::<(Vec<Vec<u8>>, usize)>(1);
+        let (free, to_fill) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
+        for _ in 0..2 {
+            let _ = free.send(Vec::new());
         }
+        std::thread::scope(|scope| {
+            let writing = scope.spawn(move || -> std::io::Result<()> {
+                for (buffers, runs) in to_write {
+                    for part in &buffers[..runs] {
+                        writer.write_all(part)?;
+                    }
+                    let _ = free.send(buffers);
+                }
+                Ok(())
+            });
+            let spelled = (|| -> PolarsResult<()> {
+                let stopped = || polars_err!(ComputeError: "the writer stopped");
+                let mut offset = 0;
+                while offset < rows {
+                    let len = SLICE_ROWS.min(rows - offset);
+                    let slice = self.source.slice(offset as i64, len);
+                    let frame = (self.plan)(slice.lazy()).collect()?;
+                    let mut buffers = to_fill.recv().map_err(|_| stopped())?;
+                    let runs = csv::render(&frame, &self.cells, style, &mut buffers)?;
+                    full.send((buffers, runs)).map_err(|_| stopped())?;
+                    offset += len;
+                }
+                Ok(())
+            })();
+            drop(full);
+            // A failed write says more than the spelling that stopped because of it.
+            writing
+                .join()
+                .map_err(|_| polars_err!(ComputeError: "the writer failed"))?
+                .map_err(io)?;
+            spelled
+        })
     }
-}
-
-pub struct Output {
-    pub name: &'static str,
-    pub content: Content,
-}
-
-/// How CSV files are written.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CsvStyle {
-    /// `--excel`: a BOM and `;`, so Dutch Excel opens the files correctly.
-    pub excel: bool,
 }
 
 /// Cells a spreadsheet would run as a formula get a leading `'` (SPEC §4).
@@ -146,13 +207,6 @@ fn guard_of(value: &str) -> Cow<'_, str> {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{value}")),
         _ => Cow::Borrowed(value),
     }
-}
-
-fn yes_no(name: &str) -> Expr {
-    when(col(name))
-        .then(lit("yes"))
-        .otherwise(lit("no"))
-        .alias(name)
 }
 
 fn outcome_is(outcome: &str) -> Expr {
@@ -189,52 +243,48 @@ pub fn tables(
     as_of: i64,
     files: &[String],
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
-    let email = || col(Field::Email.name());
-    let names = || {
-        [
-            guarded(Field::FirstName.name()),
-            guarded(Field::LastName.name()),
-        ]
-    };
-    let consent_date = || format_expr(col(col::CONSENT_AT)).alias("consent_date");
-    let last_activity = || format_expr(col(col::LAST_ACTIVITY)).alias("last_activity");
-    let mut audit_columns = vec![
-        email(),
-        col(col::OUTCOME),
-        col(col::REASONS),
-        col(col::EVIDENCE),
-        consent_date(),
-        guarded(col::CONSENT_COLUMN).alias("consent_date_column"),
-        last_activity(),
-        col(Field::Status.name()),
-        map_text(sources(files), guard_of).alias(col::SOURCES),
+    let email = ("email", Cell::Text(Field::Email.name()));
+    let first_name = ("first_name", Cell::Guarded(Field::FirstName.name()));
+    let last_name = ("last_name", Cell::Guarded(Field::LastName.name()));
+    let reasons = ("reasons", Cell::Text(col::REASONS));
+    let consent_date = ("consent_date", Cell::Instant(col::CONSENT_AT));
+    let last_activity = ("last_activity", Cell::Instant(col::LAST_ACTIVITY));
+    let mut audit_cells = vec![
+        email.clone(),
+        ("outcome", Cell::Text(col::OUTCOME)),
+        reasons.clone(),
+        ("evidence", Cell::Text(col::EVIDENCE)),
+        consent_date.clone(),
+        ("consent_date_column", Cell::Guarded(col::CONSENT_COLUMN)),
+        last_activity.clone(),
+        ("status", Cell::Text(Field::Status.name())),
+        ("sources", Cell::Sources(files.into())),
     ];
     // With --preset-by-country, the preset each contact was judged by.
     if contacts.column(crate::decide::PRESET).is_ok() {
-        audit_columns.push(col(crate::decide::PRESET));
+        audit_cells.push(("preset", Cell::Text(crate::decide::PRESET)));
     }
-    let table = |plan: Box<dyn Fn(LazyFrame) -> LazyFrame + Send + Sync>| {
-        Table::new(contacts.clone(), plan)
-    };
-    let audit = table(Box::new(move |lf| lf.select(audit_columns.clone())));
-    let repermission_columns = [
-        email(),
-        names()[0].clone(),
-        names()[1].clone(),
-        col(col::REASONS),
-        consent_date(),
-    ];
-    let repermission = table(Box::new(move |lf| {
-        lf.filter(outcome_is("repermission"))
-            .select(repermission_columns.clone())
-    }));
-    let deletion = table(Box::new(|lf| {
-        lf.filter(outcome_is("delete")).select([
-            col(Field::Email.name()),
-            col(col::REASONS),
-            yes_no(col::SUPPRESS),
-        ])
-    }));
+    let audit = Table::of(contacts, None, audit_cells);
+    let repermission = Table::of(
+        contacts,
+        Some(outcome_is("repermission")),
+        vec![
+            email.clone(),
+            first_name.clone(),
+            last_name.clone(),
+            reasons.clone(),
+            consent_date.clone(),
+        ],
+    );
+    let deletion = Table::of(
+        contacts,
+        Some(outcome_is("delete")),
+        vec![
+            email.clone(),
+            reasons,
+            ("suppress", Cell::YesNo(col::SUPPRESS)),
+        ],
+    );
     // With a state, decide has hashed every key already.
     let hash = if contacts.column(col::KEY_SHA256).is_ok() {
         col(col::KEY_SHA256)
@@ -249,22 +299,31 @@ pub fn tables(
             .alias("reason"),
         format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
     ];
-    let suppression = table(Box::new(move |lf| {
-        lf.filter(col(col::SUPPRESS))
-            .select(suppression_columns.clone())
-    }));
-    let person_columns = [
-        email(),
-        names()[0].clone(),
-        names()[1].clone(),
-        consent_date(),
-        last_activity(),
-    ];
+    let suppression = Table {
+        source: contacts.clone(),
+        plan: Arc::new(move |lf: LazyFrame| {
+            lf.filter(col(col::SUPPRESS))
+                .select(suppression_columns.clone())
+        }),
+        cells: vec![
+            ("email_sha256", Cell::Text("email_sha256")),
+            ("reason", Cell::Text("reason")),
+            ("since", Cell::Text("since")),
+        ]
+        .into(),
+    };
     let person = |filter: Expr| {
-        let columns = person_columns.clone();
-        table(Box::new(move |lf| {
-            lf.filter(filter.clone()).select(columns.clone())
-        }))
+        Table::of(
+            contacts,
+            Some(filter),
+            vec![
+                email.clone(),
+                first_name.clone(),
+                last_name.clone(),
+                consent_date.clone(),
+                last_activity.clone(),
+            ],
+        )
     };
     let keep = person(outcome_is("keep"));
     let no_marketing = person(outcome_is("no-marketing"));
@@ -282,51 +341,6 @@ pub fn tables(
         ("reengage.csv", reengage),
         ("rejects.csv", rejects),
     ])
-}
-
-/// Where each contact came from, `file:line;…` with the files' names: its own row's, or a
-/// repeated key's rows (which decide spells with the files' indexes).
-fn sources(files: &[String]) -> Expr {
-    let names: Arc<[String]> = files.into();
-    let name = col(col::FILE).replace_strict(
-        lit(Series::new(
-            "index".into(),
-            (0..files.len() as u32).collect::<Vec<u32>>(),
-        )),
-        lit(Series::new("name".into(), files.to_vec())),
-        None,
-        Some(DataType::String),
-    );
-    let own = concat_str([name, col(col::LINE).cast(DataType::String)], ":", false);
-    let spelled = col(col::SOURCES).map(
-        move |column: Column| {
-            let spell = |refs: &str| -> String {
-                refs.split(';')
-                    .map(|r| match r.split_once(':') {
-                        Some((file, line)) => {
-                            let name = file
-                                .parse::<usize>()
-                                .ok()
-                                .and_then(|i| names.get(i))
-                                .map_or(file, String::as_str);
-                            format!("{name}:{line}")
-                        }
-                        None => r.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(";")
-            };
-            let spelled: StringChunked = column.str()?.iter().map(|refs| refs.map(spell)).collect();
-            Ok(spelled.with_name(column.name().clone()).into_column())
-        },
-        |_, field| {
-            Ok(polars::prelude::Field::new(
-                field.name().clone(),
-                DataType::String,
-            ))
-        },
-    );
-    coalesce(&[spelled, own])
 }
 
 /// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state
@@ -431,25 +445,4 @@ pub fn check_overwrite(dir: &Path, names: &[&str], force: bool) -> Result<(), Ou
             files: existing.join(", "),
         })
     }
-}
-
-/// Writes a frame as CSV in the run's style: RFC 4180, `\n`, a BOM and `;` with `--excel`.
-fn write_csv(
-    writer: &mut impl Write,
-    frame: &mut DataFrame,
-    style: CsvStyle,
-    header: bool,
-) -> PolarsResult<()> {
-    CsvWriter::new(writer)
-        // polars' default of 1024 rows per thread and round made writing a million rows take
-        // 1.1 s here; 16384 took 0.65 s (65536 was no faster).
-        .with_batch_size(
-            std::num::NonZeroUsize::new(1 << 14).unwrap_or(std::num::NonZeroUsize::MIN),
-        )
-        .include_header(header)
-        .include_bom(style.excel && header)
-        .with_separator(if style.excel { b';' } else { b',' })
-        .with_quote_style(QuoteStyle::Necessary)
-        .with_line_terminator("\n".into())
-        .finish(frame)
 }

@@ -162,3 +162,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+    /// The output writer's quoting, read back by the csv crate, gives every value as it was,
+    /// in both styles (an empty cell reads back empty, whether it was null or empty text).
+    #[test]
+    fn any_text_survives_the_csv_writer(
+        values in prop::collection::vec(prop::option::of("[a-z,;\"\r\n =' ]{0,6}"), 0..40),
+        excel in any::<bool>(),
+    ) {
+        use polars::prelude::*;
+        let rows = values.len();
+        let frame = DataFrame::new(rows, vec![
+            Column::new("text".into(), values.clone()),
+            Column::new("n".into(), (0..rows as u32).collect::<Vec<_>>()),
+        ]).unwrap();
+        let mut out: Vec<u8> = Vec::new();
+        listaudit::outputs::Table::whole(frame)
+            .write(&mut out, listaudit::outputs::CsvStyle { excel })
+            .unwrap();
+        let bom = "\u{feff}".as_bytes();
+        let body = if excel { out.strip_prefix(bom).expect("a BOM") } else { &out[..] };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(if excel { b';' } else { b',' })
+            .from_reader(body);
+        prop_assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["text", "n"]);
+        let read: Vec<(String, String)> = reader
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_string(), r[1].to_string())
+            })
+            .collect();
+        let expected: Vec<(String, String)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone().unwrap_or_default(), i.to_string()))
+            .collect();
+        prop_assert_eq!(read, expected);
+    }
+}
