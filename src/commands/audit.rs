@@ -374,20 +374,34 @@ fn contact_rows(
         let mut survey = normalize::DateSurvey::new(input);
         let mut dates: Option<Vec<DateColumn>> = None;
         let mut frames = Vec::new();
-        for batch in &batches {
-            let batch = ctx(batch.clone().collect(), "cannot read the input")?.lazy();
-            ctx(survey.add(batch.clone()), "cannot read the date columns")?;
-            let decisions = read_as.get_or_insert_with(|| survey.decisions(input, policy));
-            let dates = dates.get_or_insert_with(|| DateColumn::of(input, decisions));
-            let mut rows = normalize::rows(input, batch, file, dates);
-            if let Some((policy, as_of)) = judge {
-                rows = ctx(
-                    decide::prepare(rows, policy, as_of),
-                    "cannot judge the contacts",
-                )?;
+        // The next batch is parsed on a thread of its own while this one is normalised: each
+        // step alone leaves a core idle part of the time.
+        std::thread::scope(|scope| -> Result<()> {
+            let (parsed, to_normalize) = std::sync::mpsc::sync_channel(1);
+            let batches = &batches;
+            scope.spawn(move || {
+                for batch in batches {
+                    if parsed.send(batch.clone().collect()).is_err() {
+                        break;
+                    }
+                }
+            });
+            for batch in to_normalize {
+                let batch = ctx(batch, "cannot read the input")?.lazy();
+                ctx(survey.add(batch.clone()), "cannot read the date columns")?;
+                let decisions = read_as.get_or_insert_with(|| survey.decisions(input, policy));
+                let dates = dates.get_or_insert_with(|| DateColumn::of(input, decisions));
+                let mut rows = normalize::rows(input, batch, file, dates);
+                if let Some((policy, as_of)) = judge {
+                    rows = ctx(
+                        decide::prepare(rows, policy, as_of),
+                        "cannot judge the contacts",
+                    )?;
+                }
+                frames.push(ctx(rows.collect(), "cannot read the input")?);
             }
-            frames.push(ctx(rows.collect(), "cannot read the input")?);
-        }
+            Ok(())
+        })?;
         let decided = survey.decisions(input, policy);
         let read = read_as.as_deref().unwrap_or_default();
         let same = decided.len() == read.len()
