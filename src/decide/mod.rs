@@ -197,14 +197,10 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
                 .then(col(col::RENEWED_AT))
                 .otherwise(col(CONSENT_AT))
                 .alias(CONSENT_AT),
-            when(renewal_wins.clone())
+            when(renewal_wins)
                 .then(lit("re-permission"))
                 .otherwise(col(CONSENT_COLUMN))
                 .alias(CONSENT_COLUMN),
-            when(renewal_wins)
-                .then(lit("re-permission"))
-                .otherwise(col(Field::Source.name()))
-                .alias(Field::Source.name()),
             when(col(col::RENEWED))
                 .then(lit(Evidence::Full.name()))
                 .otherwise(col(col::EVIDENCE))
@@ -323,8 +319,11 @@ fn repeated(key: Expr) -> Expr {
     )
 }
 
-/// The columns each row keeps for the merge after [`prepare`]: everything [`merge`] reads.
-const PREPARED: [&str; 29] = [
+/// The columns each row keeps for the merge after [`prepare`]: everything [`merge`] and the
+/// rules after it read. The source's text, the country and the tags are left out: what the
+/// source means is in its facts (bought, purchase, meaningful), and no rule or output after
+/// the merge reads the others. On a large list each text column costs more than any number.
+const PREPARED: [&str; 26] = [
     KEY,
     Field::Email.name(),
     FILE,
@@ -349,13 +348,10 @@ const PREPARED: [&str; 29] = [
     col::BOUGHT_SOURCE,
     col::PURCHASE_SOURCE,
     Field::MarketingConsent.name(),
-    Field::Source.name(),
     // The first value of a repeated key.
     STATUS_UNKNOWN_VALUE,
     Field::FirstName.name(),
     Field::LastName.name(),
-    Field::Country.name(),
-    Field::Tags.name(),
 ];
 
 /// Canonical rows judged (SPEC §3.1) and reduced to what the merge reads. Row by row, so that
@@ -432,14 +428,11 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         col::BOUGHT_SOURCE,
         col::PURCHASE_SOURCE,
         Field::MarketingConsent.name(),
-        Field::Source.name(),
     ];
     let first_values = [
         STATUS_UNKNOWN_VALUE,
         Field::FirstName.name(),
         Field::LastName.name(),
-        Field::Country.name(),
-        Field::Tags.name(),
     ];
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
     let mut merged: Vec<(&str, Expr, Expr)> = vec![
