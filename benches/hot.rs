@@ -167,3 +167,16 @@ fn audit_csv(bencher: Bencher, n: usize) {
         out
     });
 }
+
+#[divan::bench(args = [100_000])]
+fn address_check(bencher: Bencher, n: usize) {
+    let values: Vec<String> = (0..n)
+        .map(|i| format!("person.{i}@mail{}.example.com", i % 97))
+        .collect();
+    bencher.bench(|| {
+        values
+            .iter()
+            .filter(|v| email::is_valid_address(black_box(v)))
+            .count()
+    });
+}

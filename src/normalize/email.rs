@@ -58,6 +58,32 @@ pub fn is_valid(display: Expr) -> Expr {
 /// [`VALID_EMAIL`] written out by hand, without a regex per address; a property test holds the
 /// two equal.
 pub fn is_valid_address(address: &str) -> bool {
+    if !address.is_ascii() {
+        return is_valid_text(address);
+    }
+    // One pass over the bytes: splitting and char checks cost more than the rest of a rule.
+    let bytes = address.as_bytes();
+    let mut at = None;
+    for (i, b) in bytes.iter().enumerate() {
+        match b {
+            b'@' if at.is_some() => return false,
+            b'@' => at = Some(i),
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => return false,
+            _ => {}
+        }
+    }
+    let Some(at) = at else { return false };
+    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
+    !local.is_empty()
+        && domain.contains(&b'.')
+        && domain.first() != Some(&b'.')
+        && domain.last() != Some(&b'.')
+        && !domain.windows(2).any(|pair| pair == b"..")
+}
+
+/// [`is_valid_address`] of an address with non-ASCII characters (whose white space may be
+/// any Unicode space).
+fn is_valid_text(address: &str) -> bool {
     let mut parts = address.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;
