@@ -150,15 +150,14 @@ impl Parts {
                 .read_byte_record(&mut row)
                 .map_err(|e| polars_err!(ComputeError: "{}: {e}", self.path.display()))?
         {
+            // The structure check found the whole file valid UTF-8; the record's fields, which
+            // the csv crate keeps one after the other, are checked at once.
+            let text = std::str::from_utf8(row.as_slice())
+                .map_err(|e| polars_err!(ComputeError: "{}: {e}", self.path.display()))?;
             for (builder, i) in builders.iter_mut().zip(wanted) {
-                match row.get(*i) {
-                    None | Some(b"") => builder.append_null(),
-                    Some(value) => builder.append_value(
-                        // The structure check found the whole file valid UTF-8.
-                        std::str::from_utf8(value).map_err(
-                            |e| polars_err!(ComputeError: "{}: {e}", self.path.display()),
-                        )?,
-                    ),
+                match row.range(*i).and_then(|r| text.get(r)) {
+                    None | Some("") => builder.append_null(),
+                    Some(value) => builder.append_value(value),
                 }
             }
             if with_line {

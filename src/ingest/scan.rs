@@ -79,8 +79,6 @@ struct Checker {
     carry: Vec<u8>,
     empty_email: Vec<(u64, String)>,
     backslash_quote: bool,
-    /// The incomplete last character of the chunk checked last.
-    utf8_tail: Vec<u8>,
     /// The file offset of the chunk being fed.
     base: u64,
     splits: Vec<Split>,
@@ -318,28 +316,30 @@ pub fn scan(
         carry: Vec::new(),
         empty_email: Vec::new(),
         backslash_quote: false,
-        utf8_tail: Vec::new(),
         base: skip as u64,
         splits: Vec::new(),
         split_bytes,
     };
-    // The hash runs on a thread of its own, beside the check.
+    // The hash and the UTF-8 check run on a thread of its own, beside the structure check.
     let (chunks, to_hash) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
-    let (digest, read) = std::thread::scope(|scope| {
+    let (hashed, read) = std::thread::scope(|scope| {
         let hashing = scope.spawn(move || {
             let mut hasher = Sha256::new();
+            let mut tail = Vec::new();
+            let mut utf8 = true;
             for chunk in to_hash {
                 hasher.update(&chunk[..]);
+                utf8 = utf8 && utf8_ok(&chunk, &mut tail);
             }
-            hasher.finalize()
+            (hasher.finalize(), utf8 && tail.is_empty())
         });
         let read = check_all(&mut reader, skip, &mut checker, &chunks);
         drop(chunks);
         (hashing.join(), read)
     });
     let len = read?;
-    let digest = digest.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
-    if !checker.utf8_tail.is_empty() {
+    let (digest, utf8) = hashed.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
+    if !utf8 {
         checker.clean = false;
     }
     checker.finish();
@@ -384,18 +384,14 @@ fn check_all(
         if !checker.clean {
             continue;
         }
-        // UTF-8 is checked across chunk boundaries by carrying an incomplete last character.
-        if !utf8_ok(chunk, &mut checker.utf8_tail) {
-            checker.clean = false;
-            continue;
-        }
         checker.feed(chunk);
         checker.base += chunk.len() as u64;
     }
 }
 
 /// Checks `chunk` as the continuation of a UTF-8 text whose last, incomplete character is in
-/// `tail`, leaving the chunk's own incomplete last character there.
+/// `tail`, leaving the chunk's own incomplete last character there (UTF-8 is checked across
+/// chunk boundaries by carrying it).
 fn utf8_ok(chunk: &[u8], tail: &mut Vec<u8>) -> bool {
     let mut rest = chunk;
     if let Some(&lead) = tail.first() {
