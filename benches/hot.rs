@@ -1,5 +1,6 @@
-//! Micro-benchmarks of the hot pieces: date parsing, e-mail normalisation, hashing, and the
-//! decision expression. Run by hand: `cargo bench --bench hot`.
+//! Micro-benchmarks of the hot pieces: date parsing, e-mail normalisation and the address
+//! check, hashing, reading a clean file in parts, the decision expression, and spelling
+//! audit.csv. Run by hand: `cargo bench --bench hot`.
 
 use divan::{Bencher, black_box};
 use listaudit::decide;
@@ -178,5 +179,40 @@ fn address_check(bencher: Bencher, n: usize) {
             .iter()
             .filter(|v| email::is_valid_address(black_box(v)))
             .count()
+    });
+}
+
+/// A clean file of `n` rows: the structure check and hash, then every batch read in parts.
+#[divan::bench(args = [100_000])]
+fn read_clean_file(bencher: Bencher, n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.csv");
+    let mut text = String::from("email,first_name,status,signup_date,source,tags\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "person.{i}@example.com,Name {i},subscribed,2021-05-10 14:19:42,web form,\"a,b\"\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let member = listaudit::ingest::Member {
+        path: path.clone(),
+        name: "list.csv".to_string(),
+    };
+    let options = listaudit::ingest::IngestOptions::default();
+    bencher.bench(|| {
+        let mut rejects = Vec::new();
+        let input = listaudit::ingest::read_input(
+            &member,
+            listaudit::ingest::Role::Contacts,
+            &options,
+            &mut rejects,
+        )
+        .unwrap();
+        input
+            .batches()
+            .unwrap()
+            .into_iter()
+            .map(|batch| batch.collect().unwrap().height())
+            .sum::<usize>()
     });
 }
