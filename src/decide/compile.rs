@@ -71,13 +71,28 @@ impl Context<'_> {
 /// A test of one text value.
 type Matcher = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
-/// Whether each non-null value occurs at least `min` times in the column.
+/// Whether at least `min` rows share each row's value (false for null). Most values on a list
+/// are their own (consent seconds), so a first pass counts into a small table of saturating
+/// counters by hash, which can only overcount; only the values whose counter reaches `min` are
+/// then counted exactly. A hash table of every value cost more than all the reasons together.
 fn shared_by_at_least(values: Expr, min: u32) -> Expr {
     values.map(
         move |c: Column| {
             let values = c.i64()?;
-            let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
+            // About four values a counter: few counters reach `min` by chance.
+            let bits = (usize::BITS - values.len().leading_zeros())
+                .saturating_sub(2)
+                .clamp(16, 26);
+            let slot =
+                |v: i64| ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+            let mut counters = vec![0u8; 1 << bits];
             for v in values.iter().flatten() {
+                let counter = &mut counters[slot(v)];
+                *counter = counter.saturating_add(1);
+            }
+            let reach = |v: i64| u32::from(counters[slot(v)]) >= min.min(255);
+            let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
+            for v in values.iter().flatten().filter(|v| reach(*v)) {
                 *counts.entry(v).or_insert(0) += 1;
             }
             let shared: BooleanChunked = values
