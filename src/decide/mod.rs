@@ -319,26 +319,8 @@ fn repeated(key: Expr) -> Expr {
     )
 }
 
-/// The columns each row keeps for the merge after [`prepare`]: everything [`merge`] and the
-/// rules after it read. The source's text, the country and the tags are left out: what the
-/// source means is in its facts (bought, purchase, meaningful), and no rule or output after
-/// the merge reads the others. On a large list each text column costs more than any number.
-const PREPARED: [&str; 26] = [
-    KEY,
-    Field::Email.name(),
-    FILE,
-    LINE,
-    col::STATUS_RANK,
-    col::RESTRICTIVE,
-    col::EVENT_AT,
-    col::RESIGNED_AT,
-    col::ROW_ACTIVITY,
-    col::CONSENT_SCORE,
-    col::PENDING_SINCE,
-    ENGAGEMENT_FILE,
-    Field::LastOrderAt.name(),
-    Field::CreatedAt.name(),
-    // The consent columns, taken from one row of a repeated key.
+/// The consent columns of a contact: a repeated key takes them all from one of its rows.
+const CONSENT_COLUMNS: [&str; 9] = [
     col::EVIDENCE,
     CONSENT_AT,
     CONSENT_COLUMN,
@@ -348,11 +330,40 @@ const PREPARED: [&str; 26] = [
     col::BOUGHT_SOURCE,
     col::PURCHASE_SOURCE,
     Field::MarketingConsent.name(),
-    // The first value of a repeated key.
+];
+
+/// The columns a repeated key takes from its first row that has a value.
+const FIRST_VALUES: [&str; 3] = [
     STATUS_UNKNOWN_VALUE,
     Field::FirstName.name(),
     Field::LastName.name(),
 ];
+
+/// The columns each row keeps for the merge after [`prepare`]: everything [`merge`] and the
+/// rules after it read. The source's text, the country and the tags are left out: what the
+/// source means is in its facts (bought, purchase, meaningful), and no rule or output after
+/// the merge reads the others. On a large list each text column costs more than any number.
+fn prepared_columns() -> Vec<&'static str> {
+    let mut columns = vec![
+        KEY,
+        Field::Email.name(),
+        FILE,
+        LINE,
+        col::STATUS_RANK,
+        col::RESTRICTIVE,
+        col::EVENT_AT,
+        col::RESIGNED_AT,
+        col::ROW_ACTIVITY,
+        col::CONSENT_SCORE,
+        col::PENDING_SINCE,
+        ENGAGEMENT_FILE,
+        Field::LastOrderAt.name(),
+        Field::CreatedAt.name(),
+    ];
+    columns.extend(CONSENT_COLUMNS);
+    columns.extend(FIRST_VALUES);
+    columns
+}
 
 /// Canonical rows judged (SPEC §3.1) and reduced to what the merge reads. Row by row, so that
 /// each batch of an input is prepared on its own and only this much of it is kept.
@@ -405,7 +416,7 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
                 .otherwise(int_null())
                 .alias(col::PENDING_SINCE),
         ])
-        .select(PREPARED.map(col)))
+        .select(prepared_columns().into_iter().map(col).collect::<Vec<_>>()))
 }
 
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
@@ -418,22 +429,6 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         .with_row_index(col::ROW, None)
         .with_column(repeated(col(KEY)).alias(col::REPEATED))
         .collect()?;
-    let consent_columns = [
-        col::EVIDENCE,
-        CONSENT_AT,
-        CONSENT_COLUMN,
-        CONSENT_HAS_TIME,
-        col::HAS_IP,
-        col::DOI_CONFIRMED,
-        col::BOUGHT_SOURCE,
-        col::PURCHASE_SOURCE,
-        Field::MarketingConsent.name(),
-    ];
-    let first_values = [
-        STATUS_UNKNOWN_VALUE,
-        Field::FirstName.name(),
-        Field::LastName.name(),
-    ];
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
     let mut merged: Vec<(&str, Expr, Expr)> = vec![
         (KEY, col(KEY), col(KEY)),
@@ -493,7 +488,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
             col(Field::CreatedAt.name()).min(),
         ),
     ];
-    for name in consent_columns.iter().chain(&first_values) {
+    for name in CONSENT_COLUMNS.iter().chain(&FIRST_VALUES) {
         merged.push((name, col(*name), col(*name).first_non_null()));
     }
     merged.push((col::FIRST_ROW, col(col::ROW), col(col::ROW).min()));
@@ -529,7 +524,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
                 .alias(col::BEST_ROW),
         ]);
     let best = col(col::ROW).eq(col(col::BEST_ROW));
-    let mut row_values: Vec<Expr> = consent_columns
+    let mut row_values: Vec<Expr> = CONSENT_COLUMNS
         .iter()
         .map(|name| {
             when(best.clone())

@@ -62,6 +62,11 @@ impl Case {
     /// guard is lifted (`--max-delete 100`): rule fixtures are small lists that are mostly
     /// deleted; the guard has tests of its own (tests/cli/cron.rs).
     pub fn audit(&self, inputs: &[&str], extra: &[&str]) -> Run {
+        self.audit_env(inputs, extra, &[])
+    }
+
+    /// [`Case::audit`] with extra environment variables.
+    pub fn audit_env(&self, inputs: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
         let mut args = vec!["audit"];
         args.extend_from_slice(inputs);
         args.extend_from_slice(&[
@@ -74,7 +79,7 @@ impl Case {
             "100",
         ]);
         args.extend_from_slice(extra);
-        self.run(&args)
+        self.run_env(&args, env)
     }
 
     pub fn read(&self, name: &str) -> String {

@@ -275,30 +275,18 @@ fn outputs_of(case: &Case, out: &str) -> Vec<(String, String)> {
 fn a_list_read_in_many_batches_is_the_list_read_at_once() {
     // Small batches put one person's rows in different batches and the first value of a date
     // column in another batch than its deciding value.
-    let case = Case::new();
     let root = env!("CARGO_MANIFEST_DIR");
     let sample = format!("{root}/sample-data");
     let activity = format!("{root}/sample-activity/mailchimp-activity.csv");
-    let args = |out: &'static str| {
-        [
-            "audit",
-            sample.as_str(),
-            "--activity",
-            activity.as_str(),
-            "--out",
-            out,
-            "--as-of",
-            "2026-12-01",
-            "--quiet",
-            "--max-delete",
-            "100",
-        ]
+    let inputs = [sample.as_str(), "--activity", activity.as_str()];
+    let read = |env: &[(&str, &str)]| {
+        let case = Case::new();
+        let run = case.audit_env(&inputs, &[], env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        outputs_of(&case, "out")
     };
-    let once = case.run(&args("once"));
-    assert_eq!(once.code, 0, "{}", once.stderr);
-    let batched = case.run_env(&args("batched"), &[("LISTAUDIT_BATCH_BYTES", "300")]);
-    assert_eq!(batched.code, 0, "{}", batched.stderr);
-    let (once, batched) = (outputs_of(&case, "once"), outputs_of(&case, "batched"));
+    let once = read(&[]);
+    let batched = read(&[("LISTAUDIT_BATCH_BYTES", "300")]);
     assert!(once.len() > 8, "{once:?}");
     for ((name, a), (other, b)) in once.iter().zip(&batched) {
         assert_eq!(name, other);
@@ -317,20 +305,7 @@ fn a_day_month_order_found_in_a_late_batch_rereads_the_file() {
     let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
     let case = Case::new();
     case.write("list.csv", export("email,signup date,source", &rows));
-    let run = case.run_env(
-        &[
-            "audit",
-            "list.csv",
-            "--out",
-            "out",
-            "--as-of",
-            "2026-12-01",
-            "--quiet",
-            "--max-delete",
-            "100",
-        ],
-        &[("LISTAUDIT_BATCH_BYTES", "200")],
-    );
+    let run = case.audit_env(&["list.csv"], &[], &[("LISTAUDIT_BATCH_BYTES", "200")]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let audit = case.audit_rows();
     assert_eq!(
