@@ -216,12 +216,13 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             .find(|(name, _)| *name == "suppression.csv")
             .map(|(_, t)| t);
         if let Some(table) = table {
-            *table = outputs::Table::whole(ctx(
+            let rows = ctx(
                 table.collect().and_then(|current| {
                     outputs::with_earlier(&current, &decision.contacts, &earlier)
                 }),
                 "cannot build the suppression list",
-            )?);
+            )?;
+            *table = table.with_rows(rows);
         }
     }
 

@@ -108,25 +108,21 @@ impl Table {
         }
     }
 
-    /// A table that is its frame: text columns as they are, numbers as numbers.
-    pub fn whole(frame: DataFrame) -> Table {
-        let cells: Vec<(&'static str, Cell)> = frame
-            .columns()
-            .iter()
-            .map(|c| {
-                let name: &'static str = c.name().to_string().leak();
-                let cell = if c.dtype() == &DataType::String {
-                    Cell::Text(name)
-                } else {
-                    Cell::Number(name)
-                };
-                (name, cell)
-            })
-            .collect();
+    /// A table that is `frame`, spelled as `cells` say.
+    pub fn whole(frame: DataFrame, cells: Vec<(&'static str, Cell)>) -> Table {
         Table {
             source: frame,
             plan: Arc::new(|lf| lf),
             cells: cells.into(),
+        }
+    }
+
+    /// The table with `rows` as its rows, already built: the same cells.
+    pub fn with_rows(&self, rows: DataFrame) -> Table {
+        Table {
+            source: rows,
+            plan: Arc::new(|lf| lf),
+            cells: self.cells.clone(),
         }
     }
 
@@ -330,7 +326,15 @@ pub fn tables(
     let reengage = person(outcome_is("keep").and(col(
         crate::decide::rules::Reason::NearingInactivity.column(),
     )));
-    let rejects = Table::whole(rejects_table(rejects)?);
+    let rejects = Table::whole(
+        rejects_table(rejects)?,
+        vec![
+            ("file", Cell::Text("file")),
+            ("line", Cell::Number("line")),
+            ("problem", Cell::Text("problem")),
+            ("raw", Cell::Text("raw")),
+        ],
+    );
     Ok(vec![
         ("audit.csv", audit),
         ("repermission.csv", repermission),

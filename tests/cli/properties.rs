@@ -179,7 +179,8 @@ proptest! {
             Column::new("n".into(), (0..rows as u32).collect::<Vec<_>>()),
         ]).unwrap();
         let mut out: Vec<u8> = Vec::new();
-        listaudit::outputs::Table::whole(frame)
+        use listaudit::outputs::Cell;
+        listaudit::outputs::Table::whole(frame, vec![("text", Cell::Text("text")), ("n", Cell::Number("n"))])
             .write(&mut out, listaudit::outputs::CsvStyle { excel })
             .unwrap();
         let bom = "\u{feff}".as_bytes();
