@@ -102,15 +102,15 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
     for (index, input) in inputs.iter_mut().enumerate() {
-        progress.stage(format!(
-            "reading {} ({}/{files}, {total} rows in all)",
-            input.name,
-            index + 1
-        ));
+        let label = format!("reading {} ({}/{files})", input.name, index + 1);
+        progress.stage(format!("{label}, {total} rows in all"));
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let (frame, dates, decided) = contact_rows(input, file, policy, judge)?;
+                let read = |rows: u64| {
+                    progress.stage(format!("{label}: {rows} of {} rows", input.rows));
+                };
+                let (frame, dates, decided) = contact_rows(input, file, policy, judge, &read)?;
                 row_frames.push(frame);
                 (dates, decided)
             }
@@ -362,12 +362,14 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// The order of day and month is decided from all of a column's values (SPEC §2.3), which
 /// are only all seen at the end. The batches are read with the decision the first batch
 /// gives; should the whole file decide a column otherwise (its first day above 12 comes
-/// later), the file is read again with the whole file's decision.
+/// later), the file is read again with the whole file's decision. `read` hears how many of
+/// the file's rows are read so far, for the progress line.
 fn contact_rows(
     input: &Input,
     file: u32,
     policy: &crate::policy::Policy,
     judge: Option<(&crate::policy::Policy, i64)>,
+    read: &dyn Fn(u64),
 ) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
     let batches = ctx(input.batches(), "cannot read the input")?;
     let mut read_as: Option<Vec<DateDecision>> = None;
@@ -387,8 +389,11 @@ fn contact_rows(
                     }
                 }
             });
+            let mut done = 0;
             for batch in to_normalize {
-                let batch = ctx(batch, "cannot read the input")?.lazy();
+                let batch = ctx(batch, "cannot read the input")?;
+                done += batch.height() as u64;
+                let batch = batch.lazy();
                 ctx(survey.add(batch.clone()), "cannot read the date columns")?;
                 let decisions = read_as.get_or_insert_with(|| survey.decisions(input, policy));
                 let dates = dates.get_or_insert_with(|| DateColumn::of(input, decisions));
@@ -400,6 +405,7 @@ fn contact_rows(
                     )?;
                 }
                 frames.push(ctx(rows.collect(), "cannot read the input")?);
+                read(done);
             }
             Ok(())
         })?;
