@@ -233,7 +233,7 @@ pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) ->
     debug_assert_eq!(input.role, Role::Contacts);
     let email_col = input.column_of(Field::Email).unwrap_or("");
     let mut exprs: Vec<Expr> = vec![
-        lit(file).alias(col::FILE),
+        lit(file).cast(DataType::UInt32).alias(col::FILE),
         col(col::LINE).cast(DataType::UInt32).alias(col::LINE),
         email::display(col(email_col)).alias(Field::Email.name()),
     ];

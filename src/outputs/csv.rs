@@ -226,9 +226,7 @@ fn push_row(
                         }
                     }
                 }
-                let spelled = std::mem::take(scratch);
-                push_text(out, &guard_of(&spelled), separator);
-                *scratch = spelled;
+                push_text(out, &guard_of(scratch), separator);
             }
         }
     }
@@ -285,18 +283,6 @@ pub fn render(
     buffers: &mut Vec<Vec<u8>>,
 ) -> PolarsResult<usize> {
     let mut frame = frame.clone();
-    let spells_sources = cells.iter().any(|(_, c)| matches!(c, Cell::Sources(_)));
-    for name in [col::FILE, col::LINE]
-        .into_iter()
-        .filter(|_| spells_sources)
-    {
-        if let Ok(column) = frame.column(name)
-            && column.dtype() != &DataType::UInt32
-        {
-            let cast = column.cast(&DataType::UInt32)?;
-            frame.with_column(cast)?;
-        }
-    }
     frame.rechunk_mut_par();
     let columns = sources(&frame, cells)?;
     let rows = frame.height();

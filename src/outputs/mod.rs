@@ -21,7 +21,6 @@ use crate::fields::Field;
 use crate::ingest::Reject;
 use crate::ingest::scan::hex;
 use crate::normalize::date::format_expr;
-use crate::normalize::text::map_text;
 use crate::state::Suppressed;
 
 /// Every file a run writes, in the order they are listed.
@@ -193,11 +192,6 @@ impl Table {
 }
 
 /// Cells a spreadsheet would run as a formula get a leading `'` (SPEC §4).
-fn guarded(name: &str) -> Expr {
-    map_text(col(name), guard_of).alias(name)
-}
-
-/// [`guarded`] of one value.
 fn guard_of(value: &str) -> Cow<'_, str> {
     match value.as_bytes().first() {
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{value}")),
@@ -329,10 +323,10 @@ pub fn tables(
     let rejects = Table::whole(
         rejects_table(rejects)?,
         vec![
-            ("file", Cell::Text("file")),
+            ("file", Cell::Guarded("file")),
             ("line", Cell::Number("line")),
             ("problem", Cell::Text("problem")),
-            ("raw", Cell::Text("raw")),
+            ("raw", Cell::Guarded("raw")),
         ],
     );
     Ok(vec![
@@ -401,7 +395,7 @@ pub fn with_earlier(
 }
 
 fn rejects_table(rejects: &[Reject]) -> PolarsResult<DataFrame> {
-    let frame = DataFrame::new(
+    DataFrame::new(
         rejects.len(),
         vec![
             Column::new(
@@ -424,11 +418,7 @@ fn rejects_table(rejects: &[Reject]) -> PolarsResult<DataFrame> {
                 rejects.iter().map(|r| r.raw.as_str()).collect::<Vec<_>>(),
             ),
         ],
-    )?;
-    frame
-        .lazy()
-        .select([guarded("file"), col("line"), col("problem"), guarded("raw")])
-        .collect()
+    )
 }
 
 /// Refuses to run when `dir` holds outputs of an earlier run and `--force` was not given.
