@@ -13,6 +13,7 @@ use polars::prelude::*;
 
 use super::{CsvStyle, guard_of};
 use crate::decide::col;
+use crate::decide::rules::Reason;
 use crate::normalize::date::{format_instant, instant_bytes};
 
 /// How one cell of a table is spelled, from the columns of the table's frame.
@@ -32,20 +33,26 @@ pub enum Cell {
     /// [`col::LINE`], or a repeated key's [`col::SOURCES`] (`index:line;…`, spelled with the
     /// names). Holds the input files' names by index.
     Sources(Arc<[String]>),
+    /// Every reason whose flag is set, `;`-separated in the order given; empty for none. Spelled
+    /// here from the flags: a text column of them cost 29 bytes a contact for the whole run.
+    Reasons(Arc<[Reason]>),
 }
 
 impl Cell {
     /// The frame columns the cell reads.
-    pub fn columns(&self) -> Vec<&'static str> {
+    pub fn columns(&self) -> Vec<String> {
         match self {
             Cell::Text(c)
             | Cell::Guarded(c)
             | Cell::Instant(c)
             | Cell::YesNo(c)
             | Cell::Number(c) => {
-                vec![c]
+                vec![c.to_string()]
             }
-            Cell::Sources(_) => vec![col::FILE, col::LINE, col::SOURCES],
+            Cell::Sources(_) => [col::FILE, col::LINE, col::SOURCES]
+                .map(String::from)
+                .into(),
+            Cell::Reasons(reasons) => reasons.iter().map(|r| r.column()).collect(),
         }
     }
 }
@@ -62,10 +69,12 @@ enum Source<'a> {
         line: &'a U32Array,
         refs: &'a TextArray,
     },
+    Reasons(Vec<(&'a BoolArray, &'static str)>),
 }
 
 type TextArray = <StringType as PolarsDataType>::Array;
 type U32Array = <UInt32Type as PolarsDataType>::Array;
+type BoolArray = <BooleanType as PolarsDataType>::Array;
 
 /// The one array of a column the writer rechunked.
 fn array<T: PolarsDataType>(ca: &ChunkedArray<T>) -> PolarsResult<&T::Array> {
@@ -91,6 +100,12 @@ fn sources<'a>(
                 Cell::Guarded(c) => Source::Text(text(frame, c)?, true),
                 Cell::Instant(c) => Source::Instant(array(frame.column(c)?.i64()?)?),
                 Cell::YesNo(c) => Source::YesNo(array(frame.column(c)?.bool()?)?),
+                Cell::Reasons(reasons) => Source::Reasons(
+                    reasons
+                        .iter()
+                        .map(|r| Ok((array(frame.column(&r.column())?.bool()?)?, r.name())))
+                        .collect::<PolarsResult<_>>()?,
+                ),
                 Cell::Number(c) => Source::Number(
                     frame
                         .column(c)?
@@ -227,6 +242,19 @@ fn push_row(
                     }
                 }
                 push_text(out, &guard_of(scratch), separator);
+            }
+            Source::Reasons(flags) => {
+                let mut first = true;
+                for (flag, name) in flags {
+                    if flag.get(row) == Some(true) {
+                        if !first {
+                            out.push(b';');
+                        }
+                        first = false;
+                        // Reason names are plain words: they never need quoting.
+                        out.extend_from_slice(name.as_bytes());
+                    }
+                }
             }
         }
     }

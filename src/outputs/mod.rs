@@ -88,7 +88,7 @@ const SLICE_ROWS: usize = 1 << 18;
 impl Table {
     /// The rows of `source` where `filter` holds (all without one), spelled as `cells` say.
     fn of(source: &DataFrame, filter: Option<Expr>, cells: Vec<(&'static str, Cell)>) -> Table {
-        let mut read: Vec<&'static str> = Vec::new();
+        let mut read: Vec<String> = Vec::new();
         for (_, cell) in &cells {
             for c in cell.columns() {
                 if !read.contains(&c) {
@@ -236,7 +236,7 @@ pub fn tables(
     let email = ("email", Cell::Text(Field::Email.name()));
     let first_name = ("first_name", Cell::Guarded(Field::FirstName.name()));
     let last_name = ("last_name", Cell::Guarded(Field::LastName.name()));
-    let reasons = ("reasons", Cell::Text(col::REASONS));
+    let reasons = ("reasons", Cell::Reasons(crate::decide::reasons().into()));
     let consent_date = ("consent_date", Cell::Instant(col::CONSENT_AT));
     let last_activity = ("last_activity", Cell::Instant(col::LAST_ACTIVITY));
     let mut audit_cells = vec![
