@@ -16,6 +16,7 @@ pub use crate::normalize::col::{
 };
 use crate::normalize::status;
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -50,7 +51,6 @@ pub mod col {
     pub const SOURCES: &str = "sources";
     pub const ROWS: &str = "rows";
     pub const OUTCOME: &str = "outcome";
-    pub const REASONS: &str = "reasons";
     pub const SUPPRESS: &str = "suppress";
     pub const STATUS_RANK: &str = "status_rank";
     pub const EVENT_AT: &str = "event_at";
@@ -208,46 +208,6 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
         ]))
 }
 
-/// Every reason that applies, `;`-separated in table order; null for none. The flags are folded
-/// into one bit mask per contact, and each distinct mask (a list has a few dozen) is spelled
-/// once: a string column per reason and a horizontal concatenation cost a tenth of the run.
-fn reasons_text(table: &[Row<Reason>]) -> Expr {
-    assert!(table.len() <= 64, "one bit per reason");
-    let mask = table
-        .iter()
-        .enumerate()
-        .fold(lit(0u64), |mask, (bit, row)| {
-            mask + when(col(row.value.column()))
-                .then(lit(1u64 << bit))
-                .otherwise(lit(0u64))
-        });
-    let names: Vec<&'static str> = table.iter().map(|row| row.value.name()).collect();
-    mask.cast(DataType::UInt64).map(
-        move |c: Column| {
-            let masks = c.u64()?;
-            let mut spelled: PlHashMap<u64, Option<String>> = PlHashMap::new();
-            let mut out = StringChunkedBuilder::new(c.name().clone(), masks.len());
-            for mask in masks.iter() {
-                let text = spelled.entry(mask.unwrap_or(0)).or_insert_with_key(|mask| {
-                    let on: Vec<&str> = (0..names.len())
-                        .filter(|bit| mask & (1 << bit) != 0)
-                        .map(|bit| names[bit])
-                        .collect();
-                    (!on.is_empty()).then(|| on.join(";"))
-                });
-                out.append_option(text.as_deref());
-            }
-            Ok(out.finish().into_column())
-        },
-        |_, field| {
-            Ok(polars::prelude::Field::new(
-                field.name().clone(),
-                DataType::String,
-            ))
-        },
-    )
-}
-
 /// Offsets that fold evidence and consent date into one comparable number (SPEC §2.4: the
 /// strongest evidence, the latest among equals). Any year 0–9999 fits below `EVIDENCE_STEP`.
 const EVIDENCE_STEP: i64 = 1_000_000_000_000_000;
@@ -292,19 +252,47 @@ fn evidence_rank(evidence: Expr) -> Expr {
 }
 
 /// Whether the key occurs on more than one row: one pass over a hash table of first rows, where
-/// a window `len().over(key)` also gathers every group's rows.
+/// a window `len().over(key)` also gathers every group's rows. The table holds only row numbers
+/// (4 bytes a key, where a map from the text held 24) and reads a key's text when its hash
+/// matches.
 fn repeated(key: Expr) -> Expr {
     key.map(
         |c: Column| {
             let keys = c.str()?;
-            let mut first: PlHashMap<&str, usize> = PlHashMap::with_capacity(keys.len());
+            let chunks: Vec<_> = keys.downcast_iter().collect();
+            // Where each chunk's rows start, to find a row's text from its number.
+            let starts: Vec<usize> = chunks
+                .iter()
+                .scan(0, |start, chunk| {
+                    let this = *start;
+                    *start += chunk.len();
+                    Some(this)
+                })
+                .collect();
+            let text = |row: u32| {
+                let row = row as usize;
+                let chunk = starts.partition_point(|&s| s <= row) - 1;
+                chunks[chunk].value(row - starts[chunk])
+            };
+            let hasher = PlRandomState::default();
+            let mut first: hashbrown::HashTable<u32> =
+                hashbrown::HashTable::with_capacity(keys.len());
             let mut repeated = vec![false; keys.len()];
-            for (row, k) in keys.iter().enumerate() {
-                let Some(k) = k else { continue };
-                let seen = *first.entry(k).or_insert(row);
-                if seen != row {
-                    repeated[seen] = true;
-                    repeated[row] = true;
+            let mut row = 0u32;
+            for chunk in &chunks {
+                for k in chunk.iter() {
+                    if let Some(k) = k {
+                        let hash = hasher.hash_one(k);
+                        let seen = *first
+                            .entry(hash, |&r| text(r) == k, |&r| hasher.hash_one(text(r)))
+                            .or_insert(row)
+                            .get();
+                        if seen != row {
+                            repeated[seen as usize] = true;
+                            repeated[row as usize] = true;
+                        }
+                    }
+                    row += 1;
                 }
             }
             let repeated = BooleanChunked::from_slice(c.name().clone(), &repeated);
@@ -419,6 +407,14 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
         .select(prepared_columns().into_iter().map(col).collect::<Vec<_>>()))
 }
 
+/// A one-row key's value of a contact column.
+enum Own {
+    /// The row's column of this name, as it is.
+    Column(&'static str),
+    /// Computed from the row's columns.
+    Computed(Expr),
+}
+
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
 /// first-occurrence order.
 fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
@@ -430,68 +426,70 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         .with_column(repeated(col(KEY)).alias(col::REPEATED))
         .collect()?;
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
-    let mut merged: Vec<(&str, Expr, Expr)> = vec![
-        (KEY, col(KEY), col(KEY)),
+    let mut merged: Vec<(&str, Own, Expr)> = vec![
+        (KEY, Own::Column(KEY), col(KEY)),
         (
             Field::Email.name(),
-            col(Field::Email.name()),
+            Own::Column(Field::Email.name()),
             col(Field::Email.name()).first(),
         ),
         // A one-row key's source is its own file and line, written out by the outputs.
-        (FILE, col(FILE), col(FILE).first()),
-        (LINE, col(LINE), col(LINE).first()),
+        (FILE, Own::Column(FILE), col(FILE).first()),
+        (LINE, Own::Column(LINE), col(LINE).first()),
         (
             col::SOURCES,
-            str_null(),
+            Own::Computed(str_null()),
             source_ref(col(FILE), col(LINE)).str().join(";", true),
         ),
         (
             col::ROWS,
-            lit(1u32).cast(DataType::UInt32),
+            Own::Computed(lit(1u32).cast(DataType::UInt32)),
             col(LINE).len().cast(DataType::UInt32),
         ),
         (
             col::STATUS_RANK,
-            col(col::STATUS_RANK),
+            Own::Column(col::STATUS_RANK),
             col(col::STATUS_RANK).max(),
         ),
         (
             col::WITHDRAWN_AT,
-            when(col(col::RESTRICTIVE))
-                .then(col(col::EVENT_AT))
-                .otherwise(int_null()),
+            Own::Computed(
+                when(col(col::RESTRICTIVE))
+                    .then(col(col::EVENT_AT))
+                    .otherwise(int_null()),
+            ),
             col(col::WITHDRAWN_AT).max(),
         ),
         (
             col::PENDING_SINCE,
-            col(col::PENDING_SINCE),
+            Own::Column(col::PENDING_SINCE),
             col(col::PENDING_SINCE).max(),
         ),
         (
             col::LAST_ACTIVITY,
-            col(col::ROW_ACTIVITY),
+            Own::Column(col::ROW_ACTIVITY),
             col(col::ROW_ACTIVITY).max(),
         ),
         (
             col::ENGAGEMENT_DATA,
-            col(ENGAGEMENT_FILE),
+            Own::Column(ENGAGEMENT_FILE),
             col(ENGAGEMENT_FILE).any(true),
         ),
         (
             Field::LastOrderAt.name(),
-            col(Field::LastOrderAt.name()),
+            Own::Column(Field::LastOrderAt.name()),
             col(Field::LastOrderAt.name()).max(),
         ),
         (
             Field::CreatedAt.name(),
-            col(Field::CreatedAt.name()),
+            Own::Column(Field::CreatedAt.name()),
             col(Field::CreatedAt.name()).min(),
         ),
     ];
     for name in CONSENT_COLUMNS.iter().chain(&FIRST_VALUES) {
-        merged.push((name, col(*name), col(*name).first_non_null()));
+        merged.push((name, Own::Column(name), col(*name).first_non_null()));
     }
-    merged.push((col::FIRST_ROW, col(col::ROW), col(col::ROW).min()));
+    merged.push((col::FIRST_ROW, Own::Column(col::ROW), col(col::ROW).min()));
 
     let repeated = prepared
         .clone()
@@ -556,16 +554,30 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         .collect()?;
     let is_repeated = prepared.column(col::REPEATED)?.bool()?.clone();
     // Every row with its own values; `prepared` goes here, and with it every column no
-    // contact needs.
-    let singles = prepared
+    // contact needs. Its columns are moved, not selected: a polars `select` joins each
+    // column's batches into one copy, which on a large list held the rows twice.
+    let computed = prepared
+        .clone()
         .lazy()
         .select(
             merged
                 .iter()
-                .map(|(name, single, _)| single.clone().alias(*name))
+                .filter_map(|(name, own, _)| match own {
+                    Own::Computed(e) => Some(e.clone().alias(*name)),
+                    Own::Column(_) => None,
+                })
                 .collect::<Vec<_>>(),
         )
         .collect()?;
+    let singles = merged
+        .iter()
+        .map(|(name, own, _)| match own {
+            Own::Column(from) => Ok(prepared.column(from)?.clone().with_name((*name).into())),
+            Own::Computed(_) => Ok(computed.column(name)?.clone()),
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    drop((prepared, computed));
+    let singles = DataFrame::new(is_repeated.len(), singles)?;
     let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
     contacts
         .lazy()
@@ -647,7 +659,7 @@ fn in_first_row_order(
 
 /// The columns of a decided contact that the outputs, the report and the state read (with
 /// every reason's flag, and the key's hash when there is a state); the rest go after deciding.
-const KEPT: [&str; 20] = [
+const KEPT: [&str; 19] = [
     KEY,
     Field::Email.name(),
     Field::FirstName.name(),
@@ -665,7 +677,6 @@ const KEPT: [&str; 20] = [
     col::IMPORT_ARTIFACT,
     col::INACTIVITY_ASSESSABLE,
     col::RENEWED,
-    col::REASONS,
     col::OUTCOME,
     col::SUPPRESS,
 ];
@@ -732,7 +743,6 @@ pub fn decide(
         .try_fold(contacts, |frame, row| {
             PolarsResult::Ok(frame.with_column(expr(&row.when, &cx)?.alias(row.value.column())))
         })?;
-    let reasons = reasons_text(&rules::reason_table());
     let outcome = first_match(
         &rules::outcome_table(),
         |o| o.name(),
@@ -746,7 +756,6 @@ pub fn decide(
     }
     let contacts = contacts
         .with_columns([
-            reasons.alias(col::REASONS),
             outcome.alias(col::OUTCOME),
             expr(&rules::suppress_rule(), &cx)?.alias(col::SUPPRESS),
         ])

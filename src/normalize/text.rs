@@ -4,32 +4,106 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
+use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray, View};
+use polars_buffer::Buffer;
 
 use crate::ingest::profile::header_key;
 
 /// `f` over every value of a string column. Where `f` changes no value, the column is passed on
 /// as it is, without a copy: most columns need no change (addresses already trimmed, names
-/// without a formula sign), and a copy of ten million strings costs more than the check.
+/// without a formula sign), and a copy of ten million strings costs more than the check. Where
+/// it changes some, see [`mapped`].
 pub fn map_text(expr: Expr, f: fn(&str) -> Cow<'_, str>) -> Expr {
     expr.map(
         move |column: Column| {
             let values = column.str()?;
             let changed = |v: &str| !matches!(f(v), Cow::Borrowed(same) if same.len() == v.len());
-            let Some(first) = values.iter().position(|v| v.is_some_and(changed)) else {
+            if !values.iter().any(|v| v.is_some_and(changed)) {
                 return Ok(column);
-            };
-            let mut out = StringChunkedBuilder::new(column.name().clone(), values.len());
-            for (i, value) in values.iter().enumerate() {
-                match value {
-                    None => out.append_null(),
-                    Some(v) if i < first => out.append_value(v),
-                    Some(v) => out.append_value(f(v)),
-                }
             }
-            Ok(out.finish().into_column())
+            let chunks = values.downcast_iter().map(|chunk| mapped(chunk, f));
+            Ok(StringChunked::from_chunk_iter(column.name().clone(), chunks).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
+}
+
+/// `f` over one chunk. A value that `f` leaves whole, or cuts down to a part of itself, goes on
+/// pointing at the chunk's own text; only text `f` writes anew is copied, into buffers of its
+/// own. A key column where one address in a thousand has a capital letter so shares the
+/// address column's text instead of holding all of it a second time. Where most of the text
+/// is new, the chunk is written out afresh, so that the old text is not kept for a few values.
+fn mapped(chunk: &Utf8ViewArray, f: fn(&str) -> Cow<'_, str>) -> Utf8ViewArray {
+    // Offsets in a buffer are u32; a new buffer starts well before that.
+    const BUFFER_LIMIT: usize = 1 << 30;
+    let own = chunk.data_buffers().len() as u32;
+    let mut added: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut new_bytes = 0;
+    let views: Vec<View> = chunk
+        .views()
+        .iter()
+        .enumerate()
+        .map(|(i, view)| {
+            if !chunk.is_valid(i) {
+                return *view;
+            }
+            // SAFETY: `i` is within the chunk.
+            let value = unsafe { chunk.value_unchecked(i) };
+            let (start, end) = (
+                value.as_ptr() as usize,
+                value.as_ptr() as usize + value.len(),
+            );
+            let result = f(value);
+            let bytes = result.as_bytes();
+            let at = bytes.as_ptr() as usize;
+            if bytes.len() <= View::MAX_INLINE_SIZE as usize {
+                return View::new_inline(bytes);
+            }
+            if matches!(result, Cow::Borrowed(_)) && at >= start && at + bytes.len() <= end {
+                // A long part of a value is a part of a long value, in that value's buffer.
+                let offset = view.offset + (at - start) as u32;
+                // SAFETY: the part lies within the value's bytes, which lie in its buffer.
+                return unsafe { View::new_noninline_unchecked(bytes, view.buffer_idx, offset) };
+            }
+            if added
+                .last()
+                .is_some_and(|b| b.len() + bytes.len() > BUFFER_LIMIT)
+            {
+                added.push(Vec::new());
+            }
+            let buffer = added.len() - 1;
+            let out = &mut added[buffer];
+            let offset = out.len() as u32;
+            out.extend_from_slice(bytes);
+            new_bytes += bytes.len();
+            // SAFETY: the bytes were just written at `offset` of that buffer.
+            unsafe { View::new_noninline_unchecked(bytes, own + buffer as u32, offset) }
+        })
+        .collect();
+    if new_bytes > chunk.total_buffer_len() / 2 {
+        return chunk
+            .iter()
+            .map(|value| value.map(f))
+            .collect::<MutableBinaryViewArray<str>>()
+            .into();
+    }
+    let buffers: Vec<Buffer<u8>> = chunk
+        .data_buffers()
+        .iter()
+        .cloned()
+        .chain(added.into_iter().map(Buffer::from))
+        .collect();
+    // SAFETY: every view is inline, or points into its own buffer as written above; the text
+    // is UTF-8, being the input's or `f`'s; nulls keep the input's validity.
+    unsafe {
+        Utf8ViewArray::new_unchecked_unknown_md(
+            chunk.dtype().clone(),
+            views.into(),
+            buffers.into(),
+            chunk.validity().cloned(),
+            None,
+        )
+    }
 }
 
 /// The value trimmed of white space at both ends.
