@@ -15,6 +15,7 @@ pub use crate::normalize::col::{
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::status;
+use crate::normalize::text::gather_text;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
@@ -613,13 +614,16 @@ fn in_first_row_order(
         }
     }
     polars_ensure!(next == merged.height(), ComputeError: "a repeated key lost its first row");
-    let order = IdxCa::from_vec("order".into(), order);
     let height = order.len();
+    let order = &order[..];
     let gather = |column: Column| -> PolarsResult<Column> {
         let extra = merged.column(column.name())?.cast(column.dtype())?;
         let mut all = column.take_materialized_series();
         all.append(extra.as_materialized_series())?;
-        Ok(all.take(&order)?.into_column())
+        Ok(match all.dtype() {
+            DataType::String => gather_text(all.str()?, order).into_series().into_column(),
+            _ => all.take_slice(order)?.into_column(),
+        })
     };
     // One column per core at a time: each thread takes every n-th column.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

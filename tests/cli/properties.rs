@@ -225,18 +225,7 @@ fn map_text_over(
     polars::prelude::StringChunked,
 ) {
     use polars::prelude::*;
-    let per = values.len().div_ceil(chunks.max(1)).max(1);
-    let mut input: Option<StringChunked> = None;
-    for part in values.chunks(per) {
-        let piece = StringChunked::new("v".into(), part);
-        match &mut input {
-            None => input = Some(piece),
-            Some(all) => {
-                all.append(&piece).unwrap();
-            }
-        }
-    }
-    let input = input.unwrap_or_else(|| StringChunked::new("v".into(), Vec::<Option<&str>>::new()));
+    let input = chunked_text(values, chunks);
     let frame = DataFrame::new(input.len(), vec![input.clone().into_column()]).unwrap();
     let out = frame
         .lazy()
@@ -298,4 +287,47 @@ fn a_key_column_shares_the_text_of_the_addresses() {
         .map(|b| b.len())
         .sum();
     assert!(own < 100, "{own} bytes of new text for one changed address");
+}
+
+/// A column of `values` in `chunks` pieces.
+fn chunked_text(values: &[Option<String>], chunks: usize) -> polars::prelude::StringChunked {
+    use polars::prelude::*;
+    let per = values.len().div_ceil(chunks.max(1)).max(1);
+    let mut all = StringChunked::new("v".into(), Vec::<Option<&str>>::new());
+    for part in values.chunks(per) {
+        all.append(&StringChunked::new("v".into(), part)).unwrap();
+    }
+    all
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+    /// Gathering a text column of several chunks gives what polars' `take` gives, and points
+    /// into the column's own text rather than copying it.
+    #[test]
+    fn a_gathered_text_column_is_the_taken_one_without_a_copy(
+        values in prop::collection::vec(prop::option::of("[a-zé@.]{0,30}"), 1..60),
+        chunks in 1usize..5,
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 0..80),
+    ) {
+        use polars::prelude::*;
+        let column = chunked_text(&values, chunks);
+        let order: Vec<IdxSize> = picks.iter().map(|p| p.index(values.len()) as IdxSize).collect();
+        let gathered = listaudit::normalize::text::gather_text(&column, &order);
+        let taken = column.take(&IdxCa::from_vec("o".into(), order.clone())).unwrap();
+        prop_assert_eq!(gathered.len(), order.len());
+        prop_assert_eq!(
+            gathered.iter().collect::<Vec<_>>(),
+            taken.iter().collect::<Vec<_>>()
+        );
+        let own: Vec<_> = column
+            .downcast_iter()
+            .flat_map(|c| c.data_buffers().iter().map(|b| b.as_ptr()))
+            .collect();
+        for chunk in gathered.downcast_iter() {
+            for buffer in chunk.data_buffers().iter() {
+                prop_assert!(own.contains(&buffer.as_ptr()), "a gathered column copied text");
+            }
+        }
+    }
 }
