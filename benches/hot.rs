@@ -131,7 +131,8 @@ fn rows(n: usize) -> LazyFrame {
         "consent_at".into(),
         int(&|i| Some(1_300_000_000_000 + (i as i64 % 4000) * day)),
     ));
-    columns.push(text("consent_column", vec![Some("optin_at".into()); n]));
+    // The first input's optin_at (`normalize::consent_column_names`).
+    columns.push(Column::new("consent_column".into(), vec![1u32; n]));
     columns.push(Column::new("consent_has_time".into(), vec![true; n]));
     columns.push(Column::new("engagement_file".into(), vec![true; n]));
     DataFrame::new(n, columns).unwrap().lazy()
@@ -158,7 +159,10 @@ fn audit_csv(bencher: Bencher, n: usize) {
         .unwrap()
         .contacts;
     let files = vec!["list.csv".to_string()];
-    let tables = listaudit::outputs::tables(&contacts, &[], as_of, &files).unwrap();
+    let consent_columns =
+        ["re-permission", "optin_at", "confirm_at", "created_at"].map(String::from);
+    let tables =
+        listaudit::outputs::tables(&contacts, &[], as_of, &files, &consent_columns).unwrap();
     let audit = &tables[0].1;
     bencher.bench(|| {
         let mut out: Vec<u8> = Vec::with_capacity(n * 160);

@@ -207,6 +207,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             &rejects,
             as_of,
             &inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            &normalize::consent_column_names(&inputs),
         ),
         "cannot build the outputs",
     )?;

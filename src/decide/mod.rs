@@ -199,7 +199,7 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
                 .otherwise(col(CONSENT_AT))
                 .alias(CONSENT_AT),
             when(renewal_wins)
-                .then(lit("re-permission"))
+                .then(lit(crate::normalize::REPERMISSION_COLUMN))
                 .otherwise(col(CONSENT_COLUMN))
                 .alias(CONSENT_COLUMN),
             when(col(col::RENEWED))
@@ -248,6 +248,15 @@ fn evidence_rank(evidence: Expr) -> Expr {
     Evidence::ALL.into_iter().fold(lit(0i64), |otherwise, e| {
         when(evidence.clone().eq(lit(e.name())))
             .then(lit(i64::from(e.rank())))
+            .otherwise(otherwise)
+    })
+}
+
+/// The evidence's name from its [`evidence_rank`].
+fn evidence_of_rank(rank: Expr) -> Expr {
+    Evidence::ALL.into_iter().fold(str_null(), |otherwise, e| {
+        when(rank.clone().eq(lit(e.rank())))
+            .then(lit(e.name()))
             .otherwise(otherwise)
     })
 }
@@ -393,6 +402,10 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
                 .otherwise(int_null())
                 .alias(col::RESIGNED_AT),
             max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
+            // The evidence travels to the merge as its rank: a text column costs 16 bytes a row.
+            evidence_rank(col(col::EVIDENCE))
+                .cast(DataType::Int32)
+                .alias(col::EVIDENCE),
             (evidence_rank(col(col::EVIDENCE)) * lit(EVIDENCE_STEP)
                 + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
                 + lit(DATE_OFFSET))
@@ -583,7 +596,10 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
     contacts
         .lazy()
         .drop(cols([col::FIRST_ROW]))
-        .with_column(status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name()))
+        .with_columns([
+            status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name()),
+            evidence_of_rank(col(col::EVIDENCE)).alias(col::EVIDENCE),
+        ])
         .collect()
 }
 

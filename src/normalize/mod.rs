@@ -221,6 +221,28 @@ fn assumed(input: &Input, field: Field, expr: Expr) -> Expr {
 /// The fields the consent date may come from (SPEC §3.1).
 const CONSENT_FIELDS: [Field; 3] = [Field::OptinAt, Field::ConfirmAt, Field::CreatedAt];
 
+/// [`col::CONSENT_COLUMN`] is the consent date's column as a number, spelled by
+/// [`consent_column_names`]; a text column of headers cost 16 bytes a row. This one is a
+/// renewal's (SPEC §8), spelled `re-permission`.
+pub const REPERMISSION_COLUMN: u32 = 0;
+
+/// The number of `field`'s header in input `file`.
+fn consent_column_code(file: u32, field: Field) -> u32 {
+    let at = CONSENT_FIELDS.iter().position(|f| *f == field).unwrap_or(0) as u32;
+    1 + file * CONSENT_FIELDS.len() as u32 + at
+}
+
+/// What each [`col::CONSENT_COLUMN`] number spells, for `inputs` in the run's order.
+pub fn consent_column_names(inputs: &[Input]) -> Vec<String> {
+    let mut names = vec!["re-permission".to_string()];
+    for input in inputs {
+        for field in CONSENT_FIELDS {
+            names.push(input.header_of(field).unwrap_or_default().to_string());
+        }
+    }
+    names
+}
+
 /// A temporary column: whether the raw value of a consent field carried a time of day.
 fn has_time_column(field: Field) -> String {
     format!("{}_has_time", field.name())
@@ -275,20 +297,20 @@ pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) ->
         .select(exprs)
         .with_columns(status_exprs(input))
         .with_column(email::key(col(Field::Email.name())).alias(col::KEY))
-        .with_columns(consent_exprs(input))
+        .with_columns(consent_exprs(input, file))
         .drop(cols(temporary))
         .select(row_columns().into_iter().map(col).collect::<Vec<_>>())
 }
 
 /// The consent date (SPEC §3.1): the later of `optin_at` and `confirm_at`, else `created_at`;
 /// with the header it came from and whether that value carried a time of day.
-fn consent_exprs(input: &Input) -> Vec<Expr> {
+fn consent_exprs(input: &Input, file: u32) -> Vec<Expr> {
     let optin = col(Field::OptinAt.name());
     let confirm = col(Field::ConfirmAt.name());
     let created = col(Field::CreatedAt.name());
     let header = |field: Field| match input.header_of(field) {
-        Some(h) => lit(h.to_string()),
-        None => lit(NULL).cast(DataType::String),
+        Some(_) => lit(consent_column_code(file, field)),
+        None => lit(NULL).cast(DataType::UInt32),
     };
     let raw_has_time = |field: Field| col(has_time_column(field));
     let confirm_wins = confirm.clone().is_not_null().and(
@@ -314,7 +336,7 @@ fn consent_exprs(input: &Input) -> Vec<Expr> {
             .then(header(Field::OptinAt))
             .when(created.clone().is_not_null())
             .then(header(Field::CreatedAt))
-            .otherwise(lit(NULL).cast(DataType::String))
+            .otherwise(lit(NULL).cast(DataType::UInt32))
             .alias(col::CONSENT_COLUMN),
         when(confirm_wins)
             .then(raw_has_time(Field::ConfirmAt))

@@ -33,6 +33,8 @@ pub enum Cell {
     /// [`col::LINE`], or a repeated key's [`col::SOURCES`] (`index:line;…`, spelled with the
     /// names). Holds the input files' names by index.
     Sources(Arc<[String]>),
+    /// A number spelled by its name in the list, guarded (an unknown number is empty).
+    Named(&'static str, Arc<[String]>),
     /// Every reason whose flag is set, `;`-separated in the order given; empty for none. Spelled
     /// here from the flags: a text column of them cost 29 bytes a contact for the whole run.
     Reasons(Arc<[Reason]>),
@@ -46,7 +48,8 @@ impl Cell {
             | Cell::Guarded(c)
             | Cell::Instant(c)
             | Cell::YesNo(c)
-            | Cell::Number(c) => {
+            | Cell::Number(c)
+            | Cell::Named(c, _) => {
                 vec![c.to_string()]
             }
             Cell::Sources(_) => [col::FILE, col::LINE, col::SOURCES]
@@ -70,6 +73,7 @@ enum Source<'a> {
         refs: &'a TextArray,
     },
     Reasons(Vec<(&'a BoolArray, &'static str)>),
+    Named(Vec<Option<u64>>, &'a [String]),
 }
 
 type TextArray = <StringType as PolarsDataType>::Array;
@@ -106,14 +110,8 @@ fn sources<'a>(
                         .map(|r| Ok((array(frame.column(&r.column())?.bool()?)?, r.name())))
                         .collect::<PolarsResult<_>>()?,
                 ),
-                Cell::Number(c) => Source::Number(
-                    frame
-                        .column(c)?
-                        .cast(&DataType::UInt64)?
-                        .u64()?
-                        .iter()
-                        .collect(),
-                ),
+                Cell::Number(c) => Source::Number(numbers(frame, c)?),
+                Cell::Named(c, names) => Source::Named(numbers(frame, c)?, names),
                 Cell::Sources(files) => Source::Sources {
                     files,
                     file: array(frame.column(col::FILE)?.u32()?)?,
@@ -123,6 +121,15 @@ fn sources<'a>(
             })
         })
         .collect()
+}
+
+fn numbers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<u64>>> {
+    Ok(frame
+        .column(name)?
+        .cast(&DataType::UInt64)?
+        .u64()?
+        .iter()
+        .collect())
 }
 
 /// Appends one text cell: nothing for none, `""` for empty, quoted where a separator, quote or
@@ -242,6 +249,11 @@ fn push_row(
                     }
                 }
                 push_text(out, &guard_of(scratch), separator);
+            }
+            Source::Named(codes, names) => {
+                if let Some(name) = codes[row].and_then(|c| names.get(c as usize)) {
+                    push_text(out, &guard_of(name), separator);
+                }
             }
             Source::Reasons(flags) => {
                 let mut first = true;

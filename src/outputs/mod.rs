@@ -226,12 +226,15 @@ pub fn sha256_hex(values: &[&str]) -> Vec<String> {
 }
 
 /// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over
-/// slices of the contacts (see [`Table`]).
+/// slices of the contacts (see [`Table`]). `files` names the inputs by index, and
+/// `consent_columns` spells the consent date columns by number
+/// ([`crate::normalize::consent_column_names`]).
 pub fn tables(
     contacts: &DataFrame,
     rejects: &[Reject],
     as_of: i64,
     files: &[String],
+    consent_columns: &[String],
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
     let email = ("email", Cell::Text(Field::Email.name()));
     let first_name = ("first_name", Cell::Guarded(Field::FirstName.name()));
@@ -245,7 +248,10 @@ pub fn tables(
         reasons.clone(),
         ("evidence", Cell::Text(col::EVIDENCE)),
         consent_date.clone(),
-        ("consent_date_column", Cell::Guarded(col::CONSENT_COLUMN)),
+        (
+            "consent_date_column",
+            Cell::Named(col::CONSENT_COLUMN, consent_columns.into()),
+        ),
         last_activity.clone(),
         ("status", Cell::Text(Field::Status.name())),
         ("sources", Cell::Sources(files.into())),

@@ -200,3 +200,30 @@ fn a_withdrawal_in_any_list_withdraws_from_all() {
         ("delete".into(), "withdrawn".into())
     );
 }
+
+/// Each contact's consent_date_column names the header of its own file, the second file's as
+/// well as the first's (they are kept as numbers into a table of every input's headers).
+#[test]
+fn the_consent_date_column_is_named_as_in_the_contacts_own_file() {
+    let case = Case::new();
+    case.write("a.csv", export(HEADER, &[&good("a@example.com", &[])]));
+    let dutch = HEADER.replace("optin_at", "Aanmelddatum");
+    case.write(
+        "b.csv",
+        export(
+            &dutch,
+            &[
+                &good("b@example.com", &[]),
+                &good(
+                    "c@example.com",
+                    &[("optin_at", ""), ("created_at", "2021-05-01")],
+                ),
+            ],
+        ),
+    );
+    assert_eq!(case.audit(&["a.csv", "b.csv"], &[]).code, 0);
+    let rows = case.audit_rows();
+    assert_eq!(rows["a@example.com"]["consent_date_column"], "optin_at");
+    assert_eq!(rows["b@example.com"]["consent_date_column"], "Aanmelddatum");
+    assert_eq!(rows["c@example.com"]["consent_date_column"], "created_at");
+}
