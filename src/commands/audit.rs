@@ -439,9 +439,9 @@ fn guard(contacts: &DataFrame, max_delete: f64) -> Result<()> {
     let n = contacts.height() as u64;
     let deleted = contacts
         .column(col::OUTCOME)?
-        .str()?
+        .i32()?
         .iter()
-        .filter(|o| *o == Some("delete"))
+        .filter(|o| *o == Some(rules::Outcome::Delete.code()))
         .count() as u64;
     if n == 0 {
         return Ok(());
@@ -528,7 +528,7 @@ fn next_state(
         .column(&rules::Reason::Withdrawn.column())?
         .bool()?;
     let since = contacts.column(col::WITHDRAWN_AT)?.i64()?;
-    let outcome = contacts.column(col::OUTCOME)?.str()?;
+    let outcome = contacts.column(col::OUTCOME)?.i32()?;
     let renewed = contacts.column(col::RENEWED)?.bool()?;
     let as_of = start_of_day_millis(
         settings.as_of.year(),
@@ -552,7 +552,7 @@ fn next_state(
         }
         if renewed.get(i) == Some(true) {
             listed.remove(hash);
-        } else if outcome.get(i) == Some("repermission") {
+        } else if outcome.get(i) == Some(rules::Outcome::Repermission.code()) {
             listed.entry(hash.to_string()).or_insert(Listed {
                 first_listed: settings.as_of,
                 sent_on: None,
@@ -609,6 +609,22 @@ fn bool_count(frame: &DataFrame, name: &str) -> Result<u64> {
 
 /// How many rows hold each value of a text column (nulls aside). Counted by reference, so a
 /// column of ten million cells and a handful of values allocates a handful of strings.
+/// How many contacts hold each name of a code column (`names` by code).
+fn code_counts(frame: &DataFrame, name: &str, names: &[String]) -> Result<BTreeMap<String, u64>> {
+    let mut counts = vec![0u64; names.len()];
+    for code in frame.column(name)?.i32()?.iter().flatten() {
+        if let Some(n) = usize::try_from(code).ok().and_then(|c| counts.get_mut(c)) {
+            *n += 1;
+        }
+    }
+    Ok(names
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| (name.clone(), n))
+        .collect())
+}
+
 fn value_counts(frame: &DataFrame, name: &str) -> Result<BTreeMap<String, u64>> {
     let mut counts: PlHashMap<&str, u64> = PlHashMap::new();
     for value in frame.column(name)?.str()?.iter().flatten() {
@@ -636,7 +652,7 @@ fn summarize(
         .sum();
     let n = contacts.height() as u64;
 
-    let mut outcomes = value_counts(contacts, col::OUTCOME)?;
+    let mut outcomes = code_counts(contacts, col::OUTCOME, &rules::Outcome::names())?;
     for outcome in rules::Outcome::ALL {
         outcomes.entry(outcome.name().to_string()).or_insert(0);
     }
@@ -647,7 +663,7 @@ fn summarize(
             bool_count(contacts, &reason.column())?,
         );
     }
-    let mut evidence = value_counts(contacts, col::EVIDENCE)?;
+    let mut evidence = code_counts(contacts, col::EVIDENCE, &rules::Evidence::names())?;
     for e in rules::Evidence::ALL {
         evidence.entry(e.name().to_string()).or_insert(0);
     }

@@ -164,16 +164,17 @@ pub fn with_derived(
     })
 }
 
-/// A first-match table as one expression yielding the matching row's name, else `default`.
+/// A first-match table as one expression yielding the matching row's `value` (its name or
+/// code), else `default`.
 pub fn first_match<T>(
     table: &[Row<T>],
-    name: impl Fn(&T) -> &'static str,
+    value: impl Fn(&T) -> Expr,
     default: Expr,
     cx: &Context<'_>,
 ) -> PolarsResult<Expr> {
     table.iter().rev().try_fold(default, |otherwise, row| {
         Ok(when(expr(&row.when, cx)?)
-            .then(lit(name(&row.value)))
+            .then(value(&row.value))
             .otherwise(otherwise))
     })
 }

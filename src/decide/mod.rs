@@ -237,7 +237,7 @@ fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
     let rows = with_derived(rows, &rules::row_facts(), cx)?;
     let evidence = first_match(
         &rules::evidence_table(),
-        |e| e.name(),
+        |e| lit(e.name()),
         lit(Evidence::None.name()),
         cx,
     )?;
@@ -684,7 +684,7 @@ const KEPT: [&str; 19] = [
     Field::Email.name(),
     Field::FirstName.name(),
     Field::LastName.name(),
-    Field::Status.name(),
+    col::STATUS_RANK,
     FILE,
     LINE,
     col::SOURCES,
@@ -756,7 +756,7 @@ pub fn decide(
         source: "SPEC §3.1 import artefact",
     }];
     let contacts = contacts.with_column(
-        first_match(&downgrade, |e| e.name(), col(col::EVIDENCE), &cx)?.alias(col::EVIDENCE),
+        first_match(&downgrade, |e| lit(e.name()), col(col::EVIDENCE), &cx)?.alias(col::EVIDENCE),
     );
     let contacts = rules::reason_table()
         .iter()
@@ -765,11 +765,21 @@ pub fn decide(
         })?;
     let outcome = first_match(
         &rules::outcome_table(),
-        |o| o.name(),
-        lit(Outcome::Keep.name()),
+        |o| lit(o.code()),
+        lit(Outcome::Keep.code()),
         &cx,
     )?;
-    let mut kept: Vec<Expr> = KEPT.iter().map(|name| col(*name)).collect();
+    // The contacts keep the outcome, evidence and status as numbers (see `Outcome::code`); the
+    // writer spells them.
+    let mut kept: Vec<Expr> = KEPT
+        .iter()
+        .map(|name| match *name {
+            col::EVIDENCE => evidence_rank(col(col::EVIDENCE))
+                .cast(DataType::Int32)
+                .alias(col::EVIDENCE),
+            name => col(name),
+        })
+        .collect();
     kept.extend(self::reasons().iter().map(|reason| col(reason.column())));
     if memory.is_some() {
         kept.push(col(col::KEY_SHA256));

@@ -34,6 +34,11 @@ impl Evidence {
     pub fn rank(self) -> i32 {
         self as i32
     }
+
+    /// The names by rank, for spelling a column of ranks.
+    pub fn names() -> Vec<String> {
+        Self::ALL.iter().map(|e| e.name().to_string()).collect()
+    }
 }
 
 /// A reason code of SPEC §3.2.
@@ -111,6 +116,17 @@ impl Outcome {
             Outcome::NoMarketing => "no-marketing",
             Outcome::Delete => "delete",
         }
+    }
+
+    /// The outcome as the decided contacts hold it: a number is 4 bytes a contact, where its
+    /// name took 16.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// The names by code, for spelling a column of codes.
+    pub fn names() -> Vec<String> {
+        Self::ALL.iter().map(|o| o.name().to_string()).collect()
     }
 }
 

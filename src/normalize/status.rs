@@ -21,6 +21,20 @@ pub fn rank(status: Expr) -> Expr {
     text::lookup(status, ranks, None)
 }
 
+/// The status names by rank (empty where no status has the rank), for spelling a column of
+/// ranks.
+pub fn names_by_rank() -> Vec<String> {
+    let top = Status::ALL.iter().map(|s| rank_of(*s)).max().unwrap_or(0);
+    (0..=top)
+        .map(|r| {
+            Status::ALL
+                .iter()
+                .find(|s| rank_of(**s) == r)
+                .map_or_else(String::new, |s| s.name().to_string())
+        })
+        .collect()
+}
+
 /// The status name of a rank (null for null).
 pub fn from_rank(rank: Expr) -> Expr {
     rank.map(

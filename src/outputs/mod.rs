@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::decide::col;
+use crate::decide::rules::{Evidence, Outcome};
 use crate::fields::Field;
 use crate::ingest::Reject;
 use crate::ingest::scan::hex;
@@ -199,8 +200,8 @@ fn guard_of(value: &str) -> Cow<'_, str> {
     }
 }
 
-fn outcome_is(outcome: &str) -> Expr {
-    col(col::OUTCOME).eq(lit(outcome.to_string()))
+fn outcome_is(outcome: Outcome) -> Expr {
+    col(col::OUTCOME).eq(lit(outcome.code()))
 }
 
 /// The hex SHA-256 of every value, computed over chunks in parallel.
@@ -244,16 +245,28 @@ pub fn tables(
     let last_activity = ("last_activity", Cell::Instant(col::LAST_ACTIVITY));
     let mut audit_cells = vec![
         email.clone(),
-        ("outcome", Cell::Text(col::OUTCOME)),
+        (
+            "outcome",
+            Cell::Named(col::OUTCOME, Outcome::names().into()),
+        ),
         reasons.clone(),
-        ("evidence", Cell::Text(col::EVIDENCE)),
+        (
+            "evidence",
+            Cell::Named(col::EVIDENCE, Evidence::names().into()),
+        ),
         consent_date.clone(),
         (
             "consent_date_column",
             Cell::Named(col::CONSENT_COLUMN, consent_columns.into()),
         ),
         last_activity.clone(),
-        ("status", Cell::Text(Field::Status.name())),
+        (
+            "status",
+            Cell::Named(
+                col::STATUS_RANK,
+                crate::normalize::status::names_by_rank().into(),
+            ),
+        ),
         ("sources", Cell::Sources(files.into())),
     ];
     // With --preset-by-country, the preset each contact was judged by.
@@ -263,7 +276,7 @@ pub fn tables(
     let audit = Table::of(contacts, None, audit_cells);
     let repermission = Table::of(
         contacts,
-        Some(outcome_is("repermission")),
+        Some(outcome_is(Outcome::Repermission)),
         vec![
             email.clone(),
             first_name.clone(),
@@ -274,7 +287,7 @@ pub fn tables(
     );
     let deletion = Table::of(
         contacts,
-        Some(outcome_is("delete")),
+        Some(outcome_is(Outcome::Delete)),
         vec![
             email.clone(),
             reasons,
@@ -321,9 +334,9 @@ pub fn tables(
             ],
         )
     };
-    let keep = person(outcome_is("keep"));
-    let no_marketing = person(outcome_is("no-marketing"));
-    let reengage = person(outcome_is("keep").and(col(
+    let keep = person(outcome_is(Outcome::Keep));
+    let no_marketing = person(outcome_is(Outcome::NoMarketing));
+    let reengage = person(outcome_is(Outcome::Keep).and(col(
         crate::decide::rules::Reason::NearingInactivity.column(),
     )));
     let rejects = Table::whole(
