@@ -2,8 +2,11 @@
 
 use polars::prelude::*;
 
-use super::rules::{Cond, Days, Derived, Pattern, Row, Switch};
+use super::col;
+use super::rules::{Cond, Days, Derived, Evidence, Pattern, Row, Switch};
+use crate::fields::{self, Status};
 use crate::normalize::date::start_of_day_millis;
+use crate::normalize::status;
 use crate::normalize::{email, text};
 use crate::policy::{InactivityWithoutData, NoProof, Policy, whole_words};
 
@@ -105,6 +108,36 @@ fn shared_by_at_least(values: Expr, min: u32) -> Expr {
     )
 }
 
+/// The column a condition on `column`'s `values` reads, and the values as that column holds
+/// them: the status and the evidence are held as their ranks (a number is 4 bytes a contact,
+/// where a name took 16), every other column as its text.
+fn coded(column: &'static str, values: &[&str]) -> PolarsResult<(&'static str, Series)> {
+    let ranked = |column: &'static str, rank: &dyn Fn(&str) -> Option<i32>| {
+        let ranks = values
+            .iter()
+            .map(|v| rank(v).ok_or_else(|| polars_err!(ComputeError: "no {column} `{v}`")))
+            .collect::<PolarsResult<Vec<i32>>>()?;
+        Ok((column, Series::new("values".into(), ranks)))
+    };
+    if column == fields::Field::Status.name() {
+        return ranked(col::STATUS_RANK, &|v| {
+            Status::ALL
+                .iter()
+                .find(|s| s.name() == v)
+                .map(|s| status::rank_of(*s))
+        });
+    }
+    if column == col::EVIDENCE {
+        return ranked(col::EVIDENCE, &|v| {
+            Evidence::ALL
+                .iter()
+                .find(|e| e.name() == v)
+                .map(|e| e.rank())
+        });
+    }
+    Ok((column, Series::new("values".into(), values.to_vec())))
+}
+
 /// A condition as a Boolean expression that is never null.
 pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
     let never_null = |e: Expr| e.fill_null(lit(false));
@@ -112,11 +145,15 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
         Cond::True(c) => never_null(col(*c)),
         Cond::False(c) => never_null(col(*c).eq(lit(false))),
         Cond::Present(c) => col(*c).is_not_null(),
-        Cond::OneOf(c, values) => never_null(col(*c).is_in(
-            lit(Series::new("values".into(), values.to_vec())).implode(false),
-            false,
-        )),
-        Cond::Is(c, v) => never_null(col(*c).eq(lit(*v))),
+        Cond::OneOf(c, values) => {
+            let (column, values) = coded(c, values)?;
+            never_null(col(column).is_in(lit(values).implode(false), false))
+        }
+        Cond::Is(c, v) => {
+            let (column, value) = coded(c, &[*v])?;
+            let value = Scalar::new(value.dtype().clone(), value.get(0)?.into_static());
+            never_null(col(column).eq(lit(value)))
+        }
         Cond::Matches(c, p) => {
             let (matcher, memoize) = cx.matcher(*p)?;
             never_null(text::test(col(*c), memoize, matcher))

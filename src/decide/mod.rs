@@ -203,7 +203,7 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
                 .otherwise(col(CONSENT_COLUMN))
                 .alias(CONSENT_COLUMN),
             when(col(col::RENEWED))
-                .then(lit(Evidence::Full.name()))
+                .then(lit(Evidence::Full.rank()))
                 .otherwise(col(col::EVIDENCE))
                 .alias(col::EVIDENCE),
         ]))
@@ -237,28 +237,11 @@ fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
     let rows = with_derived(rows, &rules::row_facts(), cx)?;
     let evidence = first_match(
         &rules::evidence_table(),
-        |e| lit(e.name()),
-        lit(Evidence::None.name()),
+        |e| lit(e.rank()),
+        lit(Evidence::None.rank()),
         cx,
     )?;
     Ok(rows.with_column(evidence.alias(col::EVIDENCE)))
-}
-
-fn evidence_rank(evidence: Expr) -> Expr {
-    Evidence::ALL.into_iter().fold(lit(0i64), |otherwise, e| {
-        when(evidence.clone().eq(lit(e.name())))
-            .then(lit(i64::from(e.rank())))
-            .otherwise(otherwise)
-    })
-}
-
-/// The evidence's name from its [`evidence_rank`].
-fn evidence_of_rank(rank: Expr) -> Expr {
-    Evidence::ALL.into_iter().fold(str_null(), |otherwise, e| {
-        when(rank.clone().eq(lit(e.rank())))
-            .then(lit(e.name()))
-            .otherwise(otherwise)
-    })
 }
 
 /// Whether the key occurs on more than one row: one pass over a hash table of first rows, where
@@ -370,7 +353,7 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
     let rows = judge_rows(rows, &cx)?;
     let status = || col(Field::Status.name());
     let withdrawn = lit(Series::new("w".into(), ["unsubscribed", "complained"])).implode(false);
-    let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.name()));
+    let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.rank()));
     let mut engagement: Vec<Expr> = Vec::new();
     if policy.opens_count {
         engagement.push(col(Field::LastOpenAt.name()));
@@ -402,11 +385,7 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
                 .otherwise(int_null())
                 .alias(col::RESIGNED_AT),
             max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
-            // The evidence travels to the merge as its rank: a text column costs 16 bytes a row.
-            evidence_rank(col(col::EVIDENCE))
-                .cast(DataType::Int32)
-                .alias(col::EVIDENCE),
-            (evidence_rank(col(col::EVIDENCE)) * lit(EVIDENCE_STEP)
+            (col(col::EVIDENCE).cast(DataType::Int64) * lit(EVIDENCE_STEP)
                 + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
                 + lit(DATE_OFFSET))
             .alias(col::CONSENT_SCORE),
@@ -593,14 +572,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
     drop((prepared, computed));
     let singles = DataFrame::new(is_repeated.len(), singles)?;
     let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
-    contacts
-        .lazy()
-        .drop(cols([col::FIRST_ROW]))
-        .with_columns([
-            status::from_rank(col(col::STATUS_RANK)).alias(Field::Status.name()),
-            evidence_of_rank(col(col::EVIDENCE)).alias(col::EVIDENCE),
-        ])
-        .collect()
+    contacts.lazy().drop(cols([col::FIRST_ROW])).collect()
 }
 
 /// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
@@ -756,7 +728,7 @@ pub fn decide(
         source: "SPEC §3.1 import artefact",
     }];
     let contacts = contacts.with_column(
-        first_match(&downgrade, |e| lit(e.name()), col(col::EVIDENCE), &cx)?.alias(col::EVIDENCE),
+        first_match(&downgrade, |e| lit(e.rank()), col(col::EVIDENCE), &cx)?.alias(col::EVIDENCE),
     );
     let contacts = rules::reason_table()
         .iter()
@@ -769,17 +741,9 @@ pub fn decide(
         lit(Outcome::Keep.code()),
         &cx,
     )?;
-    // The contacts keep the outcome, evidence and status as numbers (see `Outcome::code`); the
+    // The contacts hold the outcome, evidence and status as numbers (see `Outcome::code`); the
     // writer spells them.
-    let mut kept: Vec<Expr> = KEPT
-        .iter()
-        .map(|name| match *name {
-            col::EVIDENCE => evidence_rank(col(col::EVIDENCE))
-                .cast(DataType::Int32)
-                .alias(col::EVIDENCE),
-            name => col(name),
-        })
-        .collect();
+    let mut kept: Vec<Expr> = KEPT.iter().map(|name| col(*name)).collect();
     kept.extend(self::reasons().iter().map(|reason| col(reason.column())));
     if memory.is_some() {
         kept.push(col(col::KEY_SHA256));
