@@ -214,10 +214,6 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
 const EVIDENCE_STEP: i64 = 1_000_000_000_000_000;
 const DATE_OFFSET: i64 = 100_000_000_000_000;
 
-fn str_null() -> Expr {
-    lit(NULL).cast(DataType::String)
-}
-
 fn int_null() -> Expr {
     lit(NULL).cast(DataType::Int64)
 }
@@ -333,9 +329,7 @@ fn prepared_columns() -> Vec<&'static str> {
         col::STATUS_RANK,
         col::RESTRICTIVE,
         col::EVENT_AT,
-        col::RESIGNED_AT,
         col::ROW_ACTIVITY,
-        col::CONSENT_SCORE,
         col::PENDING_SINCE,
         ENGAGEMENT_FILE,
         Field::LastOrderAt.name(),
@@ -380,15 +374,7 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
                 .then(col(Field::CleanedAt.name()))
                 .otherwise(int_null())
                 .alias(col::EVENT_AT),
-            when(status().eq(lit("subscribed")).and(is_full))
-                .then(col(CONSENT_AT))
-                .otherwise(int_null())
-                .alias(col::RESIGNED_AT),
             max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
-            (col(col::EVIDENCE).cast(DataType::Int64) * lit(EVIDENCE_STEP)
-                + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
-                + lit(DATE_OFFSET))
-            .alias(col::CONSENT_SCORE),
             when(status().eq(lit("pending")))
                 .then(coalesce(&[
                     col(Field::OptinAt.name()),
@@ -404,8 +390,8 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
 enum Own {
     /// The row's column of this name, as it is.
     Column(&'static str),
-    /// Computed from the row's columns.
-    Computed(Expr),
+    /// The same for every row.
+    Constant(Scalar),
 }
 
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
@@ -431,12 +417,12 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         (LINE, Own::Column(LINE), col(LINE).first()),
         (
             col::SOURCES,
-            Own::Computed(str_null()),
+            Own::Constant(Scalar::null(DataType::String)),
             source_ref(col(FILE), col(LINE)).str().join(";", true),
         ),
         (
             col::ROWS,
-            Own::Computed(lit(1u32).cast(DataType::UInt32)),
+            Own::Constant(Scalar::new(DataType::UInt32, AnyValue::UInt32(1))),
             col(LINE).len().cast(DataType::UInt32),
         ),
         (
@@ -446,11 +432,8 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         ),
         (
             col::WITHDRAWN_AT,
-            Own::Computed(
-                when(col(col::RESTRICTIVE))
-                    .then(col(col::EVENT_AT))
-                    .otherwise(int_null()),
-            ),
+            // A row's event is its withdrawal or bounce: only a restrictive status has one.
+            Own::Column(col::EVENT_AT),
             col(col::WITHDRAWN_AT).max(),
         ),
         (
@@ -488,6 +471,21 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         .clone()
         .lazy()
         .filter(col(col::REPEATED))
+        // Only a repeated key compares its rows, so only its rows get these two numbers.
+        .with_columns([
+            when(
+                col(col::STATUS_RANK)
+                    .eq(lit(status::rank_of(crate::fields::Status::Subscribed)))
+                    .and(col(col::EVIDENCE).eq(lit(Evidence::Full.rank()))),
+            )
+            .then(col(CONSENT_AT))
+            .otherwise(int_null())
+            .alias(col::RESIGNED_AT),
+            (col(col::EVIDENCE).cast(DataType::Int64) * lit(EVIDENCE_STEP)
+                + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
+                + lit(DATE_OFFSET))
+            .alias(col::CONSENT_SCORE),
+        ])
         .with_columns([
             col(col::RESIGNED_AT)
                 .max()
@@ -549,28 +547,16 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
     // Every row with its own values; `prepared` goes here, and with it every column no
     // contact needs. Its columns are moved, not selected: a polars `select` joins each
     // column's batches into one copy, which on a large list held the rows twice.
-    let computed = prepared
-        .clone()
-        .lazy()
-        .select(
-            merged
-                .iter()
-                .filter_map(|(name, own, _)| match own {
-                    Own::Computed(e) => Some(e.clone().alias(*name)),
-                    Own::Column(_) => None,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .collect()?;
+    let rows = is_repeated.len();
     let singles = merged
         .iter()
         .map(|(name, own, _)| match own {
             Own::Column(from) => Ok(prepared.column(from)?.clone().with_name((*name).into())),
-            Own::Computed(_) => Ok(computed.column(name)?.clone()),
+            Own::Constant(value) => Ok(Column::new_scalar((*name).into(), value.clone(), rows)),
         })
         .collect::<PolarsResult<Vec<_>>>()?;
-    drop((prepared, computed));
-    let singles = DataFrame::new(is_repeated.len(), singles)?;
+    drop(prepared);
+    let singles = DataFrame::new(rows, singles)?;
     let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
     contacts.lazy().drop(cols([col::FIRST_ROW])).collect()
 }
