@@ -36,8 +36,8 @@ pub mod col {
     pub const IMPORT_SOURCE: &str = "import_source";
     pub const PURCHASE_SOURCE: &str = "purchase_source";
     pub const MEANINGFUL_SOURCE: &str = "meaningful_source";
+    /// The evidence as its [`super::Evidence::rank`]; the rules name it, the writer spells it.
     pub const EVIDENCE: &str = "evidence";
-    pub const EVIDENCE_RANK: &str = "evidence_rank";
     pub const CONSENT_SCORE: &str = "consent_score";
     pub const CONSENT_SECOND: &str = "consent_second";
     pub const ARTIFACT_CANDIDATE: &str = "artifact_candidate";
@@ -51,8 +51,10 @@ pub mod col {
     pub const WITHDRAWN_AT: &str = "withdrawn_at";
     pub const SOURCES: &str = "sources";
     pub const ROWS: &str = "rows";
+    /// The outcome as its [`super::Outcome::code`].
     pub const OUTCOME: &str = "outcome";
     pub const SUPPRESS: &str = "suppress";
+    /// The status as its rank (`normalize::status::rank_of`): how the contacts hold it.
     pub const STATUS_RANK: &str = "status_rank";
     pub const EVENT_AT: &str = "event_at";
     pub const RESIGNED_AT: &str = "resigned_at";

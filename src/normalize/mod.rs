@@ -31,7 +31,8 @@ pub mod col {
     pub const KEY: &str = "key";
     /// The status value as written, where no profile knows it.
     pub const STATUS_UNKNOWN_VALUE: &str = "status_unknown_value";
-    /// The consent instant (SPEC §3.1) and the header it came from.
+    /// The consent instant (SPEC §3.1) and the header it came from, as a number
+    /// (`consent_column_names` spells it).
     pub const CONSENT_AT: &str = "consent_at";
     pub const CONSENT_COLUMN: &str = "consent_column";
     /// Whether the consent value carried a time of day.
