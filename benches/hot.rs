@@ -4,8 +4,10 @@
 
 use divan::{Bencher, black_box};
 use listaudit::decide;
+use listaudit::fields::Status;
 use listaudit::normalize::date::{DateOrder, parse};
 use listaudit::normalize::email;
+use listaudit::normalize::status::rank_of;
 use listaudit::policy::Policy;
 use polars::prelude::*;
 
@@ -76,18 +78,17 @@ fn rows(n: usize) -> LazyFrame {
         ),
         text("email", s(&|i| Some(format!("p{i}@example.com")))),
         text("key", s(&|i| Some(format!("p{i}@example.com")))),
-        text(
-            "status",
-            s(&|i| {
-                Some(
-                    if i % 12 == 0 {
-                        "unsubscribed"
+        Column::new(
+            "status_rank".into(),
+            (0..n)
+                .map(|i| {
+                    rank_of(if i % 12 == 0 {
+                        Status::Unsubscribed
                     } else {
-                        "subscribed"
-                    }
-                    .into(),
-                )
-            }),
+                        Status::Subscribed
+                    })
+                })
+                .collect::<Vec<_>>(),
         ),
         Column::new("double_opt_in".into(), vec![None::<bool>; n]),
         Column::new(

@@ -607,9 +607,8 @@ fn bool_count(frame: &DataFrame, name: &str) -> Result<u64> {
     Ok(frame.column(name)?.bool()?.sum().unwrap_or(0) as u64)
 }
 
-/// How many rows hold each value of a text column (nulls aside). Counted by reference, so a
-/// column of ten million cells and a handful of values allocates a handful of strings.
-/// How many contacts hold each name of a code column (`names` by code).
+/// How many contacts hold each name of a code column (`names` by code): every name, with 0
+/// where no contact holds it.
 fn code_counts(frame: &DataFrame, name: &str, names: &[String]) -> Result<BTreeMap<String, u64>> {
     let mut counts = vec![0u64; names.len()];
     for code in frame.column(name)?.i32()?.iter().flatten() {
@@ -617,14 +616,11 @@ fn code_counts(frame: &DataFrame, name: &str, names: &[String]) -> Result<BTreeM
             *n += 1;
         }
     }
-    Ok(names
-        .iter()
-        .zip(counts)
-        .filter(|(_, n)| *n > 0)
-        .map(|(name, n)| (name.clone(), n))
-        .collect())
+    Ok(names.iter().cloned().zip(counts).collect())
 }
 
+/// How many rows hold each value of a text column (nulls aside). Counted by reference, so a
+/// column of ten million cells and a handful of values allocates a handful of strings.
 fn value_counts(frame: &DataFrame, name: &str) -> Result<BTreeMap<String, u64>> {
     let mut counts: PlHashMap<&str, u64> = PlHashMap::new();
     for value in frame.column(name)?.str()?.iter().flatten() {
@@ -652,10 +648,7 @@ fn summarize(
         .sum();
     let n = contacts.height() as u64;
 
-    let mut outcomes = code_counts(contacts, col::OUTCOME, &rules::Outcome::names())?;
-    for outcome in rules::Outcome::ALL {
-        outcomes.entry(outcome.name().to_string()).or_insert(0);
-    }
+    let outcomes = code_counts(contacts, col::OUTCOME, &rules::Outcome::names())?;
     let mut reasons = BTreeMap::new();
     for reason in decide::reasons() {
         reasons.insert(
@@ -663,10 +656,7 @@ fn summarize(
             bool_count(contacts, &reason.column())?,
         );
     }
-    let mut evidence = code_counts(contacts, col::EVIDENCE, &rules::Evidence::names())?;
-    for e in rules::Evidence::ALL {
-        evidence.entry(e.name().to_string()).or_insert(0);
-    }
+    let evidence = code_counts(contacts, col::EVIDENCE, &rules::Evidence::names())?;
     let import_artifacts = bool_count(contacts, col::IMPORT_ARTIFACT)?;
     let assessable = bool_count(contacts, col::INACTIVITY_ASSESSABLE)?;
 

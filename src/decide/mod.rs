@@ -8,7 +8,7 @@ pub mod rules;
 use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
 
-use crate::fields::Field;
+use crate::fields::{Field, Status};
 use crate::normalize::activity_col;
 pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
@@ -54,8 +54,6 @@ pub mod col {
     /// The outcome as its [`super::Outcome::code`].
     pub const OUTCOME: &str = "outcome";
     pub const SUPPRESS: &str = "suppress";
-    /// The status as its rank (`normalize::status::rank_of`): how the contacts hold it.
-    pub const STATUS_RANK: &str = "status_rank";
     pub const EVENT_AT: &str = "event_at";
     pub const RESIGNED_AT: &str = "resigned_at";
     pub const RESTRICTIVE: &str = "restrictive";
@@ -347,8 +345,8 @@ fn prepared_columns() -> Vec<&'static str> {
 pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<LazyFrame> {
     let cx = Context { policy, as_of };
     let rows = judge_rows(rows, &cx)?;
-    let status = || col(Field::Status.name());
-    let withdrawn = lit(Series::new("w".into(), ["unsubscribed", "complained"])).implode(false);
+    let is = |s: Status| col(col::STATUS_RANK).eq(lit(status::rank_of(s)));
+    let withdrawn = || is(Status::Unsubscribed).or(is(Status::Complained));
     let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.rank()));
     let mut engagement: Vec<Expr> = Vec::new();
     if policy.opens_count {
@@ -365,19 +363,15 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
     ]);
     Ok(rows
         .with_columns([
-            status::rank(status()).alias(col::STATUS_RANK),
-            status()
-                .is_in(withdrawn.clone(), false)
-                .or(status().eq(lit("cleaned")))
-                .alias(col::RESTRICTIVE),
-            when(status().is_in(withdrawn, false))
+            withdrawn().or(is(Status::Cleaned)).alias(col::RESTRICTIVE),
+            when(withdrawn())
                 .then(col(Field::UnsubscribedAt.name()))
-                .when(status().eq(lit("cleaned")))
+                .when(is(Status::Cleaned))
                 .then(col(Field::CleanedAt.name()))
                 .otherwise(int_null())
                 .alias(col::EVENT_AT),
             max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
-            when(status().eq(lit("pending")))
+            when(is(Status::Pending))
                 .then(coalesce(&[
                     col(Field::OptinAt.name()),
                     col(Field::CreatedAt.name()),
@@ -477,7 +471,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         .with_columns([
             when(
                 col(col::STATUS_RANK)
-                    .eq(lit(status::rank_of(crate::fields::Status::Subscribed)))
+                    .eq(lit(status::rank_of(Status::Subscribed)))
                     .and(col(col::EVIDENCE).eq(lit(Evidence::Full.rank()))),
             )
             .then(col(CONSENT_AT))

@@ -29,11 +29,14 @@ pub mod col {
     pub const LINE: &str = "line";
     /// The e-mail key (lower-case address).
     pub const KEY: &str = "key";
+    /// The canonical status as its rank ([`super::status::rank_of`]): how rows and contacts
+    /// hold it, and what a rule on the status reads.
+    pub const STATUS_RANK: &str = "status_rank";
     /// The status value as written, where no profile knows it.
     pub const STATUS_UNKNOWN_VALUE: &str = "status_unknown_value";
-    /// The consent instant (SPEC §3.1) and the header it came from, as a number
-    /// (`consent_column_names` spells it).
+    /// The consent instant (SPEC §3.1) and the header it came from.
     pub const CONSENT_AT: &str = "consent_at";
+    /// The header as a number, spelled by `consent_column_names`.
     pub const CONSENT_COLUMN: &str = "consent_column";
     /// Whether the consent value carried a time of day.
     pub const CONSENT_HAS_TIME: &str = "consent_has_time";
@@ -163,7 +166,7 @@ fn status_exprs(input: &Input) -> [Expr; 2] {
         .then(unknown_value)
         .otherwise(lit(NULL).cast(DataType::String));
     [
-        status::from_rank(most).alias(Field::Status.name()),
+        most.alias(col::STATUS_RANK),
         unknown_value.alias(col::STATUS_UNKNOWN_VALUE),
     ]
 }
@@ -174,10 +177,11 @@ pub fn row_columns() -> Vec<&'static str> {
     names.extend(
         Field::ALL
             .iter()
-            .filter(|f| **f != Field::Email)
+            .filter(|f| !matches!(f, Field::Email | Field::Status))
             .map(|f| f.name()),
     );
     names.extend([
+        col::STATUS_RANK,
         col::STATUS_UNKNOWN_VALUE,
         col::CONSENT_AT,
         col::CONSENT_COLUMN,
