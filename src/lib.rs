@@ -21,6 +21,7 @@ pub mod fields;
 pub mod ingest;
 pub mod normalize;
 pub mod outputs;
+pub mod parallel;
 pub mod policy;
 pub mod printer;
 pub mod report;

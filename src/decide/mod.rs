@@ -264,25 +264,39 @@ fn repeated(key: Expr) -> Expr {
                 chunks[chunk].value(row - starts[chunk])
             };
             let hasher = PlRandomState::default();
-            let mut first: hashbrown::HashTable<u32> =
-                hashbrown::HashTable::with_capacity(keys.len());
-            let mut repeated = vec![false; keys.len()];
-            let mut row = 0u32;
-            for chunk in &chunks {
-                for k in chunk.iter() {
-                    if let Some(k) = k {
-                        let hash = hasher.hash_one(k);
-                        let seen = *first
-                            .entry(hash, |&r| text(r) == k, |&r| hasher.hash_one(text(r)))
-                            .or_insert(row)
-                            .get();
-                        if seen != row {
-                            repeated[seen as usize] = true;
-                            repeated[row as usize] = true;
+            // Each core keeps the keys of its share of the hashes: the table's cache misses,
+            // most of this pass's time, are spread over the cores. Each core hashes every key,
+            // which costs little beside them.
+            let parts = crate::parallel::cores();
+            let share =
+                |hash: u64| (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % parts;
+            let found = crate::parallel::map((0..parts).collect(), |part| {
+                let mut first: hashbrown::HashTable<u32> =
+                    hashbrown::HashTable::with_capacity(keys.len() / parts + 1);
+                let mut found: Vec<u32> = Vec::new();
+                let mut row = 0u32;
+                for chunk in &chunks {
+                    for k in chunk.iter() {
+                        if let Some(k) = k {
+                            let hash = hasher.hash_one(k);
+                            if share(hash) == part {
+                                let seen = *first
+                                    .entry(hash, |&r| text(r) == k, |&r| hasher.hash_one(text(r)))
+                                    .or_insert(row)
+                                    .get();
+                                if seen != row {
+                                    found.extend([seen, row]);
+                                }
+                            }
                         }
+                        row += 1;
                     }
-                    row += 1;
                 }
+                found
+            });
+            let mut repeated = vec![false; keys.len()];
+            for row in found.into_iter().flatten() {
+                repeated[row as usize] = true;
             }
             let repeated = BooleanChunked::from_slice(c.name().clone(), &repeated);
             Ok(repeated.into_column())
@@ -596,32 +610,17 @@ fn in_first_row_order(
         })
     };
     // One column per core at a time: each thread takes every n-th column.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::parallel::cores();
     let mut shares: Vec<Vec<(usize, Column)>> = (0..threads).map(|_| Vec::new()).collect();
     for (i, column) in singles.into_columns().into_iter().enumerate() {
         shares[i % threads].push((i, column));
     }
-    let gathered: Vec<Vec<(usize, PolarsResult<Column>)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = shares
+    let gathered = crate::parallel::map(shares, |share| {
+        share
             .into_iter()
-            .map(|share| {
-                let gather = &gather;
-                scope.spawn(move || {
-                    share
-                        .into_iter()
-                        .map(|(i, column)| (i, gather(column)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| polars_err!(ComputeError: "a gathering thread failed"))
-            })
-            .collect::<PolarsResult<Vec<_>>>()
-    })?;
+            .map(|(i, column)| (i, gather(column)))
+            .collect::<Vec<_>>()
+    });
     let mut columns: Vec<(usize, PolarsResult<Column>)> = gathered.into_iter().flatten().collect();
     columns.sort_by_key(|(i, _)| *i);
     let columns = columns

@@ -752,9 +752,10 @@ pub fn read_input(
         let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
         let (headers, sample) = read_head(text, delimiter, false);
         let layout = layout(path, &name, headers, &sample, role, options)?;
-        let file = File::open(path).map_err(read_err)?;
+        let len = std::fs::metadata(path).map_err(read_err)?.len();
         let scan = scan::scan(
-            BufReader::with_capacity(1 << 20, file),
+            || File::open(path),
+            len,
             skip,
             delimiter,
             layout.headers.len(),

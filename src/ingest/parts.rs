@@ -206,24 +206,10 @@ impl AnonymousScan for Parts {
         };
         let threads = match options.n_rows {
             Some(_) => 1,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            None => crate::parallel::cores(),
         };
-        let ranges = self.ranges(threads);
-        let parts: Vec<PolarsResult<Vec<Column>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .map(|range| {
-                    let wanted = &wanted;
-                    scope.spawn(move || self.read_part(*range, wanted, with_line, options.n_rows))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(polars_err!(ComputeError: "a reader failed")))
-                })
-                .collect()
+        let parts = crate::parallel::map(self.ranges(threads), |range| {
+            self.read_part(range, &wanted, with_line, options.n_rows)
         });
         let mut frame: Option<DataFrame> = None;
         for part in parts {

@@ -65,6 +65,11 @@ struct Checker {
     email_field: Option<usize>,
     state: State,
     clean: bool,
+    /// Whether the next record is the header: only the first part of a file has one.
+    header: bool,
+    /// The line of the first data record when no record spans lines: 2 after a header, 1 in a
+    /// part after the first (whose lines count from its own start).
+    first_data_line: u64,
     /// Current line (1-based) and the line the current record started on.
     line: u64,
     record_line: u64,
@@ -97,7 +102,7 @@ impl Checker {
     /// Ends a record at `end` (exclusive) of `chunk`, whose current record began at `start`.
     fn end_record(&mut self, chunk: &[u8], start: usize, end: usize) {
         self.end_field();
-        let is_header = self.records == 0 && self.record_line == 1;
+        let is_header = self.header;
         if self.record_bytes == 0 {
             // A blank line: polars and the csv crate disagree on these.
             self.clean = false;
@@ -106,8 +111,10 @@ impl Checker {
         } else if !is_header {
             let data_index = self.records;
             self.records += 1;
-            if self.record_line != data_index + 2 && self.record_lines.is_none() {
-                self.record_lines = Some((0..data_index).map(|i| (i + 2) as u32).collect());
+            if self.record_line != data_index + self.first_data_line && self.record_lines.is_none()
+            {
+                let first = self.first_data_line;
+                self.record_lines = Some((0..data_index).map(|i| (i + first) as u32).collect());
             }
             if let Some(lines) = &mut self.record_lines {
                 lines.push(u32::try_from(self.record_line).unwrap_or(u32::MAX));
@@ -124,6 +131,7 @@ impl Checker {
         }
         if is_header {
             // The header is record zero; data records count from here.
+            self.header = false;
             self.records = 0;
         }
         let offset = self.base + end as u64;
@@ -253,7 +261,10 @@ impl Checker {
     /// A run of bytes inside a field that holds no delimiter, line end or quote.
     fn take_run(&mut self, run: &[u8]) {
         self.record_bytes += run.len();
+        // Only the e-mail field's emptiness is asked for (a blank-looking field elsewhere is
+        // still a field).
         if !self.field_has_content
+            && Some(self.field) == self.email_field
             && run
                 .iter()
                 .any(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
@@ -282,47 +293,171 @@ impl Checker {
     }
 }
 
-/// Reads `reader` to its end, hashing it and checking its structure. `skip` bytes (a BOM) are
-/// hashed but not checked. Record boundaries are kept about every `split_bytes` (the run uses
-/// [`SPLIT_BYTES`]).
-pub fn scan(
-    mut reader: impl Read,
+impl Checker {
+    /// A checker of a file, or (`at_start` false) of a part of one that starts at a record
+    /// boundary, with no header.
+    fn new(
+        delimiter: u8,
+        fields_expected: usize,
+        email_field: Option<usize>,
+        split_bytes: u64,
+        at_start: bool,
+    ) -> Checker {
+        let mut special = [false; 256];
+        for b in [delimiter, b'\n', b'\r', b'"'] {
+            special[b as usize] = true;
+        }
+        Checker {
+            delimiter,
+            special,
+            fields_expected,
+            email_field,
+            state: State::FieldStart,
+            clean: true,
+            header: at_start,
+            first_data_line: if at_start { 2 } else { 1 },
+            line: 1,
+            record_line: 1,
+            records: 0,
+            field: 0,
+            field_has_content: false,
+            email_empty: false,
+            record_bytes: 0,
+            prev: if at_start { 0 } else { b'\n' },
+            record_lines: None,
+            carry: Vec::new(),
+            empty_email: Vec::new(),
+            backslash_quote: false,
+            base: 0,
+            splits: Vec::new(),
+            split_bytes,
+        }
+    }
+
+    /// Whether the checker stands between two records (after the header), as a part that
+    /// follows it supposes.
+    fn between_records(&self) -> bool {
+        !self.header && self.state == State::FieldStart && self.field == 0 && self.record_bytes == 0
+    }
+
+    /// The checker of the part that follows this one appended: its lines, records and splits
+    /// counted on from this one's.
+    fn append(&mut self, next: Checker) {
+        let lines = self.line - 1;
+        let records = self.records;
+        let shift = |line: u64| line + lines;
+        // Each part's lines follow from its records unless some record spans lines: in it,
+        // or in the parts before (which moves every line after).
+        let spans = self.line != records + self.first_data_line;
+        if spans || self.record_lines.is_some() || next.record_lines.is_some() {
+            let first = self.first_data_line;
+            let mut all = self
+                .record_lines
+                .take()
+                .unwrap_or_else(|| (0..records).map(|i| (i + first) as u32).collect());
+            match next.record_lines {
+                Some(own) => all.extend(own.iter().map(|l| l.saturating_add(lines as u32))),
+                None => all.extend((0..next.records).map(|i| shift(i + 1) as u32)),
+            }
+            self.record_lines = Some(all);
+        }
+        self.empty_email.extend(
+            next.empty_email
+                .into_iter()
+                .map(|(line, raw)| (shift(line), raw)),
+        );
+        self.splits
+            .extend(next.splits.into_iter().map(|split| Split {
+                offset: split.offset,
+                record: split.record + records,
+            }));
+        self.records += next.records;
+        self.line = shift(next.line);
+        self.record_line = shift(next.record_line);
+        self.clean = next.clean;
+        self.backslash_quote = next.backslash_quote;
+        self.state = next.state;
+        self.field = next.field;
+        self.record_bytes = next.record_bytes;
+    }
+}
+
+/// A slice of a chunk read, and the file offset where it starts.
+type Slice = (u64, Arc<Vec<u8>>, std::ops::Range<usize>);
+
+/// The file's bytes each part of a large file is checked on, at the least (a part costs a
+/// thread and a check of where it starts).
+fn part_bytes(split_bytes: u64) -> u64 {
+    split_bytes.saturating_mul(16).max(1)
+}
+
+/// Reads the file that `open` opens to its end, hashing it and checking its structure. `len`
+/// is about the file's length, `skip` bytes (a BOM) are hashed but not checked. Record
+/// boundaries are kept about every `split_bytes` (the run uses [`SPLIT_BYTES`]).
+///
+/// A large file is checked in parts, one a core, each supposed to start at the first record
+/// boundary after its share of the bytes (the first line break). A part whose line break lies
+/// inside a quoted field is found out when the part before it ends elsewhere than between two
+/// records; the file is then checked again in one part, which is always right.
+pub fn scan<R: Read>(
+    open: impl Fn() -> std::io::Result<R>,
+    len: u64,
     skip: usize,
     delimiter: u8,
     fields_expected: usize,
     email_field: Option<usize>,
     split_bytes: u64,
 ) -> std::io::Result<Scan> {
-    let mut special = [false; 256];
-    for b in [delimiter, b'\n', b'\r', b'"'] {
-        special[b as usize] = true;
-    }
-    let mut checker = Checker {
-        delimiter,
-        special,
-        fields_expected,
-        email_field,
-        state: State::FieldStart,
-        clean: true,
-        line: 1,
-        record_line: 1,
-        records: 0,
-        field: 0,
-        field_has_content: false,
-        email_empty: false,
-        record_bytes: 0,
-        prev: 0,
-        record_lines: None,
-        carry: Vec::new(),
-        empty_email: Vec::new(),
-        backslash_quote: false,
-        base: skip as u64,
-        splits: Vec::new(),
-        split_bytes,
+    let parts = (len / part_bytes(split_bytes)).clamp(1, crate::parallel::cores() as u64);
+    let check = |parts: usize| {
+        check_in_parts(
+            open()?,
+            len,
+            parts,
+            skip,
+            (delimiter, fields_expected, email_field, split_bytes),
+        )
     };
-    // The hash and the UTF-8 check run on a thread of its own, beside the structure check.
+    if parts > 1
+        && let Some(scan) = check(parts as usize)?
+    {
+        return Ok(scan);
+    }
+    check(1)?.ok_or_else(|| std::io::Error::other("a file in one part is always checked"))
+}
+
+/// [`scan`] in `parts` parts (a test sets how many); `None` when a part did not start at a
+/// record boundary.
+pub fn scan_in_parts(
+    text: &[u8],
+    parts: usize,
+    fields_expected: usize,
+    email_field: Option<usize>,
+    split_bytes: u64,
+) -> std::io::Result<Option<Scan>> {
+    check_in_parts(
+        text,
+        text.len() as u64,
+        parts,
+        0,
+        (b',', fields_expected, email_field, split_bytes),
+    )
+}
+
+fn check_in_parts(
+    mut reader: impl Read,
+    len: u64,
+    parts: usize,
+    skip: usize,
+    (delimiter, fields_expected, email_field, split_bytes): (u8, usize, Option<usize>, u64),
+) -> std::io::Result<Option<Scan>> {
     let (chunks, to_hash) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
-    let (hashed, read) = std::thread::scope(|scope| {
+    let channels: Vec<_> = (0..parts)
+        .map(|_| std::sync::mpsc::sync_channel::<Slice>(8))
+        .collect();
+    let (senders, receivers): (Vec<_>, Vec<_>) = channels.into_iter().unzip();
+    let (hashed, checkers, read) = std::thread::scope(|scope| {
+        // The hash and the UTF-8 check run on a thread of their own, beside the parts' checks.
         let hashing = scope.spawn(move || {
             let mut hasher = Sha256::new();
             let mut tail = Vec::new();
@@ -333,17 +468,68 @@ pub fn scan(
             }
             (hasher.finalize(), utf8 && tail.is_empty())
         });
-        let read = check_all(&mut reader, skip, &mut checker, &chunks);
+        let checking: Vec<_> = receivers
+            .into_iter()
+            .enumerate()
+            .map(|(part, slices)| {
+                scope.spawn(move || {
+                    let mut checker = Checker::new(
+                        delimiter,
+                        fields_expected,
+                        email_field,
+                        split_bytes,
+                        part == 0,
+                    );
+                    let mut started = false;
+                    for (at, chunk, range) in slices {
+                        if !started && part > 0 {
+                            checker.splits.push(Split {
+                                offset: at,
+                                record: 0,
+                            });
+                        }
+                        started = true;
+                        if checker.clean {
+                            checker.base = at;
+                            checker.feed(&chunk[range]);
+                        }
+                    }
+                    (checker, started)
+                })
+            })
+            .collect();
+        let read = read_all(&mut reader, len, skip, &chunks, &senders);
         drop(chunks);
-        (hashing.join(), read)
+        drop(senders);
+        let checkers: std::thread::Result<Vec<_>> =
+            checking.into_iter().map(|h| h.join()).collect();
+        (hashing.join(), checkers, read)
     });
     let len = read?;
     let (digest, utf8) = hashed.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
+    let checkers = checkers.map_err(|_| std::io::Error::other("a checking thread failed"))?;
+    let mut checkers = checkers
+        .into_iter()
+        .enumerate()
+        .filter(|(part, (_, started))| *part == 0 || *started)
+        .map(|(_, (checker, _))| checker);
+    let Some(mut checker) = checkers.next() else {
+        return Ok(None);
+    };
+    for next in checkers {
+        if !checker.clean {
+            break;
+        }
+        if !checker.between_records() {
+            return Ok(None);
+        }
+        checker.append(next);
+    }
     if !utf8 {
         checker.clean = false;
     }
     checker.finish();
-    Ok(Scan {
+    Ok(Some(Scan {
         sha256: hex(&digest),
         clean: checker.clean,
         records: checker.records,
@@ -352,40 +538,60 @@ pub fn scan(
         backslash_quote: checker.backslash_quote,
         splits: checker.splits,
         len,
-    })
+    }))
 }
 
-/// Reads `reader` to its end, handing every chunk to the hash and checking it. Returns the
-/// bytes read.
-fn check_all(
+/// Reads `reader` to its end, handing every chunk to the hash and its bytes to the part they
+/// belong to: part `k` of `n` starts after the first line break at or past `k/n` of the
+/// `len` bytes after `skip`. Returns the bytes read.
+fn read_all(
     reader: &mut impl Read,
+    len: u64,
     skip: usize,
-    checker: &mut Checker,
     hash: &std::sync::mpsc::SyncSender<Arc<Vec<u8>>>,
+    parts: &[std::sync::mpsc::SyncSender<Slice>],
 ) -> std::io::Result<u64> {
+    let stopped = || std::io::Error::other("a checking thread stopped");
+    let n = parts.len() as u64;
+    let body = len.saturating_sub(skip as u64);
+    let targets: Vec<u64> = (1..n).map(|k| skip as u64 + body * k / n).collect();
+    let mut part = 0;
     let mut to_skip = skip;
     let mut read = 0u64;
     loop {
         let mut buf = vec![0u8; 1 << 20];
-        let n = match reader.read(&mut buf) {
+        let got = match reader.read(&mut buf) {
             Ok(0) => return Ok(read),
-            Ok(n) => n,
+            Ok(got) => got,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        buf.truncate(n);
-        read += n as u64;
+        buf.truncate(got);
         let buf = Arc::new(buf);
         hash.send(buf.clone())
             .map_err(|_| std::io::Error::other("the hashing thread stopped"))?;
-        let skipped = to_skip.min(n);
+        let skipped = to_skip.min(got);
         to_skip -= skipped;
-        let chunk = &buf[skipped..];
-        if !checker.clean {
-            continue;
+        let mut from = skipped;
+        while from < got {
+            // Where the current part ends in this chunk, if it does.
+            let cut = targets
+                .get(part)
+                .filter(|&&target| read + got as u64 > target)
+                .and_then(|&target| {
+                    let look = from.max(target.saturating_sub(read) as usize);
+                    memchr::memchr(b'\n', &buf[look..]).map(|at| look + at + 1)
+                });
+            let to = cut.unwrap_or(got);
+            parts[part]
+                .send((read + from as u64, buf.clone(), from..to))
+                .map_err(|_| stopped())?;
+            if cut.is_some() {
+                part += 1;
+            }
+            from = to;
         }
-        checker.feed(chunk);
-        checker.base += chunk.len() as u64;
+        read += got as u64;
     }
 }
 

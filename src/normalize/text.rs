@@ -205,16 +205,27 @@ pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>)
     )
 }
 
-/// `f` of each value (null for null); with `memoize`, once per distinct value.
+/// `f` of each value (null for null); with `memoize`, once per distinct value (of each core's
+/// share: the values are split over the cores).
 pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     expr.map(
         move |column: Column| {
             let values = column.str()?;
-            let mut memo = Memo::default();
-            let found: BooleanChunked = values
-                .iter()
-                .map(|value| value.map(|v| if memoize { memo.get(v, &f) } else { f(v) }))
-                .collect();
+            let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
+                let part = values.slice(range.start as i64, range.len());
+                let mut memo = Memo::default();
+                let found: BooleanChunked = part
+                    .iter()
+                    .map(|value| value.map(|v| if memoize { memo.get(v, &f) } else { f(v) }))
+                    .collect();
+                found
+            });
+            // There is always one part, if empty.
+            let mut parts = parts.into_iter();
+            let mut found = parts.next().unwrap_or_default();
+            for part in parts {
+                found.append_owned(part)?;
+            }
             Ok(found.with_name(column.name().clone()).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),

@@ -206,24 +206,15 @@ fn outcome_is(outcome: Outcome) -> Expr {
 
 /// The hex SHA-256 of every value, computed over chunks in parallel.
 pub fn sha256_hex(values: &[&str]) -> Vec<String> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = values.len().div_ceil(threads).max(1024);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = values
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|v| hex(&Sha256::digest(v.as_bytes())))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    crate::parallel::over_ranges(values.len(), 1024, |range| {
+        values[range]
+            .iter()
+            .map(|v| hex(&Sha256::digest(v.as_bytes())))
+            .collect::<Vec<_>>()
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over

@@ -53,7 +53,16 @@ fn a_clean_file_read_in_parts_is_the_file() {
         text.push_str(&format!("p{i}@example.nl,Name {i},{note}\n"));
     }
     std::fs::write(&path, &text).unwrap();
-    let scanned = scan::scan(text.as_bytes(), 0, b',', 3, Some(0), 256).unwrap();
+    let scanned = scan::scan(
+        || Ok(text.as_bytes()),
+        text.len() as u64,
+        0,
+        b',',
+        3,
+        Some(0),
+        256,
+    )
+    .unwrap();
     assert!(scanned.clean);
     assert!(scanned.splits.len() > 10, "{} splits", scanned.splits.len());
     let parts = || Parts {
