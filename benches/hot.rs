@@ -156,14 +156,19 @@ fn audit_csv(bencher: Bencher, n: usize) {
     let policy = Policy::nl();
     let as_of = 1_796_083_200_000;
     let prepared = decide::prepare(rows(n), &policy, as_of).unwrap();
-    let contacts = decide::decide(prepared, None, None, &policy, as_of)
-        .unwrap()
-        .contacts;
+    let decision = decide::decide(prepared, None, None, &policy, as_of).unwrap();
     let files = vec!["list.csv".to_string()];
     let consent_columns =
         ["re-permission", "optin_at", "confirm_at", "created_at"].map(String::from);
-    let tables =
-        listaudit::outputs::tables(&contacts, &[], as_of, &files, &consent_columns).unwrap();
+    let tables = listaudit::outputs::tables(
+        &decision.contacts,
+        &[],
+        as_of,
+        &files,
+        &decision.sources,
+        &consent_columns,
+    )
+    .unwrap();
     let audit = &tables[0].1;
     bencher.bench(|| {
         let mut out: Vec<u8> = Vec::with_capacity(n * 160);

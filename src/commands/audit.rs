@@ -19,6 +19,7 @@ use crate::fields::Field;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::format_instant;
 use crate::normalize::date::start_of_day_millis;
+use crate::normalize::text::Dictionary;
 use crate::normalize::{self, DateColumn, DateDecision};
 use crate::outputs::commit::{self, Target};
 use crate::outputs::{self, Content, CsvStyle, Output};
@@ -98,6 +99,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     // the policy depends on the whole contact, so the rows are judged after.
     let judge = (!settings.preset_by_country).then_some((policy, as_of));
     let mut date_columns: Vec<DateColumn> = Vec::new();
+    // The unknown status values, which the rows hold as codes.
+    let mut unknown_statuses = Dictionary::default();
     let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
@@ -110,7 +113,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                 let read = |rows: u64| {
                     progress.stage(format!("{label}: {rows} of {} rows", input.rows));
                 };
-                let (frame, dates, decided) = contact_rows(input, file, policy, judge, &read)?;
+                let (frame, dates, decided) =
+                    contact_rows(input, file, policy, judge, &mut unknown_statuses, &read)?;
                 row_frames.push(frame);
                 (dates, decided)
             }
@@ -207,6 +211,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             &rejects,
             as_of,
             &inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            &decision.sources,
             &normalize::consent_column_names(&inputs),
         ),
         "cannot build the outputs",
@@ -234,6 +239,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &decision,
         &date_columns,
         &decisions,
+        &unknown_statuses.names(),
     )?;
     summary.run.started_at = started_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     stages.push(("tables", Instant::now()));
@@ -363,13 +369,15 @@ fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// The order of day and month is decided from all of a column's values (SPEC §2.3), which
 /// are only all seen at the end. The batches are read with the decision the first batch
 /// gives; should the whole file decide a column otherwise (its first day above 12 comes
-/// later), the file is read again with the whole file's decision. `read` hears how many of
-/// the file's rows are read so far, for the progress line.
+/// later), the file is read again with the whole file's decision. The unknown status values
+/// become codes in `unknown` ([`col::STATUS_UNKNOWN_VALUE`]). `read` hears how many of the
+/// file's rows are read so far, for the progress line.
 fn contact_rows(
     input: &Input,
     file: u32,
     policy: &crate::policy::Policy,
     judge: Option<(&crate::policy::Policy, i64)>,
+    unknown: &mut Dictionary,
     read: &dyn Fn(u64),
 ) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
     let batches = ctx(input.batches(), "cannot read the input")?;
@@ -405,7 +413,11 @@ fn contact_rows(
                         "cannot judge the contacts",
                     )?;
                 }
-                frames.push(ctx(rows.collect(), "cannot read the input")?);
+                let rows = ctx(rows.collect(), "cannot read the input")?;
+                frames.push(ctx(
+                    unknown.encode(rows, col::STATUS_UNKNOWN_VALUE),
+                    "cannot read the input",
+                )?);
                 read(done);
             }
             Ok(())
@@ -639,6 +651,7 @@ fn summarize(
     decision: &decide::Decision,
     dates: &[DateColumn],
     decisions: &[Vec<DateDecision>],
+    unknown_statuses: &[String],
 ) -> Result<RunSummary> {
     let contacts = &decision.contacts;
     let contact_inputs = || inputs.iter().filter(|i| i.role == Role::Contacts);
@@ -660,9 +673,10 @@ fn summarize(
     let import_artifacts = bool_count(contacts, col::IMPORT_ARTIFACT)?;
     let assessable = bool_count(contacts, col::INACTIVITY_ASSESSABLE)?;
 
-    let unknown = value_counts(contacts, col::STATUS_UNKNOWN_VALUE)?;
+    let unknown = code_counts(contacts, col::STATUS_UNKNOWN_VALUE, unknown_statuses)?;
     let mut unknown_statuses: Vec<report::ValueCount> = unknown
         .into_iter()
+        .filter(|(_, contacts)| *contacts > 0)
         .map(|(value, contacts)| report::ValueCount { value, contacts })
         .collect();
     unknown_statuses.sort_by(|a, b| b.contacts.cmp(&a.contacts).then(a.value.cmp(&b.value)));

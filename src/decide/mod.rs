@@ -15,7 +15,7 @@ pub use crate::normalize::col::{
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::status;
-use crate::normalize::text::gather_text;
+use crate::normalize::text::{Dictionary, gather_text};
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
@@ -405,8 +405,8 @@ enum Own {
 }
 
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
-/// first-occurrence order.
-fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
+/// first-occurrence order; with the repeated keys' sources, by the codes in [`col::SOURCES`].
+fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
     let key = || [col(KEY)];
     // Most keys have one row: those need no grouping at all. Only the keys seen more than once
     // take the windows and the group-by below (a real list has a few percent of them).
@@ -425,9 +425,11 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         // A one-row key's source is its own file and line, written out by the outputs.
         (FILE, Own::Column(FILE), col(FILE).first()),
         (LINE, Own::Column(LINE), col(LINE).first()),
+        // A repeated key's rows as text, held as a code into the sources' dictionary; none
+        // for a one-row key.
         (
             col::SOURCES,
-            Own::Constant(Scalar::null(DataType::String)),
+            Own::Constant(Scalar::null(DataType::Int32)),
             source_ref(col(FILE), col(LINE)).str().join(";", true),
         ),
         (
@@ -553,6 +555,8 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
         )
         .sort([col::FIRST_ROW], SortMultipleOptions::default())
         .collect()?;
+    let mut sources = Dictionary::default();
+    let repeated = sources.encode(repeated, col::SOURCES)?;
     let is_repeated = prepared.column(col::REPEATED)?.bool()?.clone();
     // Every row with its own values; `prepared` goes here, and with it every column no
     // contact needs. Its columns are moved, not selected: a polars `select` joins each
@@ -568,7 +572,8 @@ fn merge(prepared: LazyFrame) -> PolarsResult<DataFrame> {
     drop(prepared);
     let singles = DataFrame::new(rows, singles)?;
     let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
-    contacts.lazy().drop(cols([col::FIRST_ROW])).collect()
+    let contacts = contacts.lazy().drop(cols([col::FIRST_ROW])).collect()?;
+    Ok((contacts, sources.names()))
 }
 
 /// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
@@ -657,6 +662,8 @@ const KEPT: [&str; 19] = [
 /// Everything decided about every contact, one row each in first-occurrence order.
 pub struct Decision {
     pub contacts: DataFrame,
+    /// The repeated keys' rows (`index:line;…`), by the codes in [`col::SOURCES`].
+    pub sources: Arc<[String]>,
     /// Activity rows whose address is no contact of the inputs (SPEC §2.4).
     pub activity_only: u64,
 }
@@ -671,7 +678,8 @@ pub fn decide(
     as_of: i64,
 ) -> PolarsResult<Decision> {
     let cx = Context { policy, as_of };
-    let mut contacts = merge(prepared)?.lazy();
+    let (contacts, sources) = merge(prepared)?;
+    let mut contacts = contacts.lazy();
     let mut activity_only = 0;
     if let Some(activity) = activity {
         let per_key = activity_per_key(activity, policy)?;
@@ -738,6 +746,7 @@ pub fn decide(
         .collect()?;
     Ok(Decision {
         contacts,
+        sources,
         activity_only,
     })
 }
@@ -838,6 +847,8 @@ pub fn decide_by_country(
         )
         .collect()?;
     let mut parts = Vec::new();
+    // Each part's sources, one after the other: a part's codes move on by those before it.
+    let mut sources: Vec<String> = Vec::new();
     for (preset, policy) in policies {
         let part = rows
             .clone()
@@ -851,12 +862,13 @@ pub fn decide_by_country(
             policy,
             as_of,
         )?;
-        parts.push(
-            decision
-                .contacts
-                .lazy()
-                .with_column(lit(preset.name()).alias(PRESET)),
-        );
+        let before = i32::try_from(sources.len())
+            .map_err(|_| polars_err!(ComputeError: "too many repeated keys"))?;
+        sources.extend(decision.sources.iter().cloned());
+        parts.push(decision.contacts.lazy().with_columns([
+            lit(preset.name()).alias(PRESET),
+            (col(col::SOURCES) + lit(before)).alias(col::SOURCES),
+        ]));
     }
     let mut activity_only = 0;
     if let (Some(activity), Some((_, policy))) = (activity, policies.first()) {
@@ -870,6 +882,7 @@ pub fn decide_by_country(
         .collect()?;
     Ok(Decision {
         contacts,
+        sources: sources.into(),
         activity_only,
     })
 }

@@ -260,3 +260,44 @@ impl<'a, T: Copy> Memo<'a, T> {
         result
     }
 }
+
+/// Text values held as numbers: each distinct value gets the next code. A column of codes is 4
+/// bytes a row where text took 16, even where it is null; this is for the text columns that
+/// are null on almost every row (an unknown status's value, a repeated key's sources), whose
+/// text only the outputs and the report spell.
+#[derive(Debug, Default)]
+pub struct Dictionary {
+    codes: PlHashMap<String, i32>,
+    names: Vec<String>,
+}
+
+impl Dictionary {
+    /// `frame` with its text column `name` replaced by the codes of its values (Int32, null
+    /// for null), every new value given a code.
+    pub fn encode(&mut self, mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
+        let codes: Int32Chunked = frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|value| value.map(|v| self.code(v)).transpose())
+            .collect::<PolarsResult<_>>()?;
+        frame.with_column(codes.with_name(name.into()).into_column())?;
+        Ok(frame)
+    }
+
+    fn code(&mut self, value: &str) -> PolarsResult<i32> {
+        if let Some(code) = self.codes.get(value) {
+            return Ok(*code);
+        }
+        let code = i32::try_from(self.names.len())
+            .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))?;
+        self.codes.insert(value.to_string(), code);
+        self.names.push(value.to_string());
+        Ok(code)
+    }
+
+    /// Every value, by code.
+    pub fn names(&self) -> Arc<[String]> {
+        self.names.clone().into()
+    }
+}

@@ -30,9 +30,12 @@ pub enum Cell {
     /// An unsigned number.
     Number(&'static str),
     /// Where the contact came from, guarded: its row's `name:line` from [`col::FILE`] and
-    /// [`col::LINE`], or a repeated key's [`col::SOURCES`] (`index:line;…`, spelled with the
-    /// names). Holds the input files' names by index.
-    Sources(Arc<[String]>),
+    /// [`col::LINE`], or a repeated key's `refs` by its code in [`col::SOURCES`]
+    /// (`index:line;…`, spelled with the names of `files`, the input files by index).
+    Sources {
+        files: Arc<[String]>,
+        refs: Arc<[String]>,
+    },
     /// A number spelled by its name in the list, guarded (an unknown number is empty).
     Named(&'static str, Arc<[String]>),
     /// Every reason whose flag is set, `;`-separated in the order given; empty for none. Spelled
@@ -52,7 +55,7 @@ impl Cell {
             | Cell::Named(c, _) => {
                 vec![c.to_string()]
             }
-            Cell::Sources(_) => [col::FILE, col::LINE, col::SOURCES]
+            Cell::Sources { .. } => [col::FILE, col::LINE, col::SOURCES]
                 .map(String::from)
                 .into(),
             Cell::Reasons(reasons) => reasons.iter().map(|r| r.column()).collect(),
@@ -70,7 +73,8 @@ enum Source<'a> {
         files: &'a [String],
         file: &'a U32Array,
         line: &'a U32Array,
-        refs: &'a TextArray,
+        codes: Vec<Option<u64>>,
+        refs: &'a [String],
     },
     Reasons(Vec<(&'a BoolArray, &'static str)>),
     Named(Vec<Option<u64>>, &'a [String]),
@@ -112,11 +116,12 @@ fn sources<'a>(
                 ),
                 Cell::Number(c) => Source::Number(numbers(frame, c)?),
                 Cell::Named(c, names) => Source::Named(numbers(frame, c)?, names),
-                Cell::Sources(files) => Source::Sources {
+                Cell::Sources { files, refs } => Source::Sources {
                     files,
                     file: array(frame.column(col::FILE)?.u32()?)?,
                     line: array(frame.column(col::LINE)?.u32()?)?,
-                    refs: text(frame, col::SOURCES)?,
+                    codes: numbers(frame, col::SOURCES)?,
+                    refs,
                 },
             })
         })
@@ -250,10 +255,11 @@ fn push_row(
                 files,
                 file,
                 line,
+                codes,
                 refs,
             } => {
                 scratch.clear();
-                match refs.get(row) {
+                match codes[row].and_then(|code| refs.get(code as usize)) {
                     Some(refs) => spell_refs(refs, files, scratch),
                     None => {
                         let name = file

@@ -226,6 +226,7 @@ pub fn tables(
     rejects: &[Reject],
     as_of: i64,
     files: &[String],
+    sources: &[String],
     consent_columns: &[String],
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
     let email = ("email", Cell::Text(Field::Email.name()));
@@ -258,7 +259,13 @@ pub fn tables(
                 crate::normalize::status::names_by_rank().into(),
             ),
         ),
-        ("sources", Cell::Sources(files.into())),
+        (
+            "sources",
+            Cell::Sources {
+                files: files.into(),
+                refs: sources.into(),
+            },
+        ),
     ];
     // With --preset-by-country, the preset each contact was judged by.
     if contacts.column(crate::decide::PRESET).is_ok() {

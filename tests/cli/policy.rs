@@ -486,6 +486,8 @@ fn preset_by_country_judges_each_contact_by_its_country() {
                 "de@example.com,de,subscribed,2021-01-01 10:00:00,192.0.2.1,form,2026-10-01,2023-08-01",
                 "us@example.com,US,subscribed,2021-01-01 10:00:00,192.0.2.1,form,2026-10-01,2023-08-01",
                 "none@example.com,,subscribed,2021-01-01 10:00:00,192.0.2.1,form,2026-10-01,2023-08-01",
+                "NL@example.com,NL,subscribed,2021-01-01 10:00:00,192.0.2.1,form,2026-10-01,2023-08-01",
+                "DE@example.com,de,subscribed,2021-01-01 10:00:00,192.0.2.1,form,2026-10-01,2023-08-01",
             ],
         ),
     );
@@ -498,6 +500,9 @@ fn preset_by_country_judges_each_contact_by_its_country() {
     assert_eq!(rows["us@example.com"]["outcome"], "keep");
     assert_eq!(rows["fr@example.com"]["preset"], "fr");
     assert_eq!(rows["us@example.com"]["preset"], "nl");
+    // A repeated key in each of two presets keeps its own rows.
+    assert_eq!(rows["nl@example.com"]["sources"], "list.csv:2;list.csv:7");
+    assert_eq!(rows["de@example.com"]["sources"], "list.csv:4;list.csv:8");
     // Input order is kept.
     let order: Vec<String> = case
         .csv("out/audit.csv")
