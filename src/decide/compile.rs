@@ -46,7 +46,9 @@ impl Context<'_> {
             Pattern::Placeholder => (regex(r"(?i)^\s*(?:unknown|-|n/a|none)\s*$")?, true),
             Pattern::ValidEmail => (Box::new(email::is_valid_address), false),
             Pattern::DeletionRequest => (
-                Box::new(|key: &str| key.ends_with(email::DELETION_REQUEST_DOMAIN)),
+                Box::new(|address: &str| {
+                    email::key_of(address).ends_with(email::DELETION_REQUEST_DOMAIN)
+                }),
                 false,
             ),
         })

@@ -415,8 +415,9 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         .with_column(repeated(col(KEY)).alias(col::REPEATED))
         .collect()?;
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
+    // The key is not among them: it is the address's key (`email::key`), and a contact
+    // column of it took 16 bytes a contact; the steps that join on it spell it again.
     let mut merged: Vec<(&str, Own, Expr)> = vec![
-        (KEY, Own::Column(KEY), col(KEY)),
         (
             Field::Email.name(),
             Own::Column(Field::Email.name()),
@@ -548,12 +549,13 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         .with_columns(row_values)
         .group_by_stable(key())
         .agg(
-            merged[1..]
+            merged
                 .iter()
                 .map(|(name, _, agg)| agg.clone().alias(*name))
                 .collect::<Vec<_>>(),
         )
         .sort([col::FIRST_ROW], SortMultipleOptions::default())
+        .drop(cols([KEY]))
         .collect()?;
     let mut sources = Dictionary::default();
     let repeated = sources.encode(repeated, col::SOURCES)?;
@@ -637,8 +639,7 @@ fn in_first_row_order(
 
 /// The columns of a decided contact that the outputs, the report and the state read (with
 /// every reason's flag, and the key's hash when there is a state); the rest go after deciding.
-const KEPT: [&str; 19] = [
-    KEY,
+const KEPT: [&str; 18] = [
     Field::Email.name(),
     Field::FirstName.name(),
     Field::LastName.name(),
@@ -680,6 +681,9 @@ pub fn decide(
     let cx = Context { policy, as_of };
     let (contacts, sources) = merge(prepared)?;
     let mut contacts = contacts.lazy();
+    if activity.is_some() || memory.is_some() {
+        contacts = contacts.with_column(with_key());
+    }
     let mut activity_only = 0;
     if let Some(activity) = activity {
         let per_key = activity_per_key(activity, policy)?;
@@ -752,6 +756,11 @@ pub fn decide(
 }
 
 const ACTIVITY_AT: &str = "activity_at";
+
+/// A contact's key, from its address, for the steps that join on it.
+fn with_key() -> Expr {
+    crate::normalize::email::key(col(Field::Email.name())).alias(KEY)
+}
 
 /// The latest engagement per key in the `--activity` rows, under the policy's `opens_count`.
 fn activity_per_key(activity: LazyFrame, policy: &Policy) -> PolarsResult<DataFrame> {
@@ -876,9 +885,10 @@ pub fn decide_by_country(
     }
     let order = per_key.lazy().select([col(KEY), col(INPUT_ORDER)]);
     let contacts = concat(parts, UnionArgs::default())?
+        .with_column(with_key())
         .join(order, [col(KEY)], [col(KEY)], JoinArgs::new(JoinType::Left))
         .sort([INPUT_ORDER], SortMultipleOptions::default())
-        .drop(cols([INPUT_ORDER]))
+        .drop(cols([INPUT_ORDER, KEY]))
         .collect()?;
     Ok(Decision {
         contacts,

@@ -156,7 +156,7 @@ pub enum Pattern {
     Placeholder,
     /// A syntactically valid address.
     ValidEmail,
-    /// A Substack deletion request.
+    /// A Substack deletion request (an address whose key ends in its domain).
     DeletionRequest,
 }
 
@@ -403,7 +403,7 @@ pub fn reason_table() -> Vec<Row<Reason>> {
             value: Reason::Withdrawn,
             when: any([
                 Cond::OneOf(status, WITHDRAWN),
-                Cond::Matches(col::KEY, Pattern::DeletionRequest),
+                Cond::Matches(F::Email.name(), Pattern::DeletionRequest),
             ]),
             source: "GDPR Art. 7(3) withdrawal, Art. 21(3) objection to direct marketing, Art. 17 erasure request",
         },
@@ -415,7 +415,7 @@ pub fn reason_table() -> Vec<Row<Reason>> {
                     status,
                     &["unsubscribed", "complained", "cleaned"],
                 )),
-                not(Cond::Matches(col::KEY, Pattern::DeletionRequest)),
+                not(Cond::Matches(F::Email.name(), Pattern::DeletionRequest)),
                 not(all([
                     Cond::Is(col::EVIDENCE, "full"),
                     Cond::Later(col::CONSENT_AT, col::SUPPRESSED_SINCE),
