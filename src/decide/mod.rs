@@ -14,6 +14,7 @@ pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
+use crate::normalize::email::key_of;
 use crate::normalize::status;
 use crate::normalize::text::{Dictionary, gather_text};
 use std::collections::BTreeMap;
@@ -240,12 +241,13 @@ fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
     Ok(rows.with_column(evidence.alias(col::EVIDENCE)))
 }
 
-/// Whether the key occurs on more than one row: one pass over a hash table of first rows, where
-/// a window `len().over(key)` also gathers every group's rows. The table holds only row numbers
-/// (4 bytes a key, where a map from the text held 24) and reads a key's text when its hash
-/// matches.
-fn repeated(key: Expr) -> Expr {
-    key.map(
+/// Whether the address's key occurs on more than one row: one pass over a hash table of first
+/// rows, where a window `len().over(key)` also gathers every group's rows. The table holds only
+/// row numbers (4 bytes a key, where a map from the text held 24) and reads a row's address
+/// when its hash matches; each key is spelled from its address as it is hashed (most addresses
+/// are their own key), so no column of keys is held.
+fn repeated(addresses: Expr) -> Expr {
+    addresses.map(
         |c: Column| {
             let keys = c.str()?;
             let chunks: Vec<_> = keys.downcast_iter().collect();
@@ -258,10 +260,10 @@ fn repeated(key: Expr) -> Expr {
                     Some(this)
                 })
                 .collect();
-            let text = |row: u32| {
+            let key = |row: u32| {
                 let row = row as usize;
                 let chunk = starts.partition_point(|&s| s <= row) - 1;
-                chunks[chunk].value(row - starts[chunk])
+                key_of(chunks[chunk].value(row - starts[chunk]))
             };
             let hasher = PlRandomState::default();
             // Each core keeps the keys of its share of the hashes: the table's cache misses,
@@ -276,12 +278,17 @@ fn repeated(key: Expr) -> Expr {
                 let mut found: Vec<u32> = Vec::new();
                 let mut row = 0u32;
                 for chunk in &chunks {
-                    for k in chunk.iter() {
-                        if let Some(k) = k {
-                            let hash = hasher.hash_one(k);
+                    for address in chunk.iter() {
+                        if let Some(address) = address {
+                            let k = key_of(address);
+                            let hash = hasher.hash_one(k.as_ref());
                             if share(hash) == part {
                                 let seen = *first
-                                    .entry(hash, |&r| text(r) == k, |&r| hasher.hash_one(text(r)))
+                                    .entry(
+                                        hash,
+                                        |&r| key(r) == k,
+                                        |&r| hasher.hash_one(key(r).as_ref()),
+                                    )
                                     .or_insert(row)
                                     .get();
                                 if seen != row {
@@ -336,7 +343,6 @@ const FIRST_VALUES: [&str; 3] = [
 /// the merge reads the others. On a large list each text column costs more than any number.
 fn prepared_columns() -> Vec<&'static str> {
     let mut columns = vec![
-        KEY,
         Field::Email.name(),
         FILE,
         LINE,
@@ -412,7 +418,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
     // take the windows and the group-by below (a real list has a few percent of them).
     let prepared = prepared
         .with_row_index(col::ROW, None)
-        .with_column(repeated(col(KEY)).alias(col::REPEATED))
+        .with_column(repeated(col(Field::Email.name())).alias(col::REPEATED))
         .collect()?;
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
     // The key is not among them: it is the address's key (`email::key`), and a contact
@@ -484,6 +490,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         .clone()
         .lazy()
         .filter(col(col::REPEATED))
+        .with_column(with_key())
         // Only a repeated key compares its rows, so only its rows get these two numbers.
         .with_columns([
             when(
@@ -805,7 +812,10 @@ pub fn decide_by_country(
     policies: &[(Preset, Policy)],
     as_of: i64,
 ) -> PolarsResult<Decision> {
-    let rows = rows.with_row_index(INPUT_ORDER, None).collect()?;
+    let rows = rows
+        .with_row_index(INPUT_ORDER, None)
+        .with_column(with_key())
+        .collect()?;
     let (codes, presets): (Vec<&str>, Vec<&str>) = [
         ("NL", Preset::Nl),
         ("DE", Preset::De),

@@ -173,7 +173,9 @@ fn status_exprs(input: &Input) -> [Expr; 2] {
 
 /// The row columns every contacts frame has, in order, after [`rows`].
 pub fn row_columns() -> Vec<&'static str> {
-    let mut names = vec![col::FILE, col::LINE, Field::Email.name(), col::KEY];
+    // No key: it is the address's key (`email::key`), and a column of it took 16 bytes a row
+    // for the whole run; the merge and the joins spell it where they need it.
+    let mut names = vec![col::FILE, col::LINE, Field::Email.name()];
     names.extend(
         Field::ALL
             .iter()
@@ -301,7 +303,6 @@ pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) ->
         .filter(text::filled(col(email_col)))
         .select(exprs)
         .with_columns(status_exprs(input))
-        .with_column(email::key(col(Field::Email.name())).alias(col::KEY))
         .with_columns(consent_exprs(input, file))
         .drop(cols(temporary))
         .select(row_columns().into_iter().map(col).collect::<Vec<_>>())
