@@ -135,11 +135,17 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         decisions.push(decided);
     }
     stages.push(("read", Instant::now()));
-    let rows = ctx(stack(row_frames), "cannot combine the inputs")?.lazy();
+    let rows = ctx(normalize::stack(row_frames), "cannot combine the inputs")?.lazy();
     let activity = if activity_frames.is_empty() {
         None
     } else {
-        Some(ctx(stack(activity_frames), "cannot combine the activity files")?.lazy())
+        Some(
+            ctx(
+                normalize::stack(activity_frames),
+                "cannot combine the activity files",
+            )?
+            .lazy(),
+        )
     };
 
     // What earlier runs remember, plus --suppression lists and --renewed answers.
@@ -350,18 +356,6 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     })
 }
 
-/// Frames of one schema, one after the other (their chunks are kept, not copied).
-fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
-    let mut frames = frames.into_iter();
-    let Some(mut all) = frames.next() else {
-        return Ok(DataFrame::empty());
-    };
-    for frame in frames {
-        all.vstack_mut_owned(frame)?;
-    }
-    Ok(all)
-}
-
 /// One contacts input as canonical rows, read, normalised and (with `judge`) [`decide::prepare`]d
 /// a batch at a time, so that only one batch of the file's own columns is held at once; with
 /// the date columns as read and their decisions.
@@ -415,7 +409,9 @@ fn contact_rows(
                 }
                 let rows = ctx(rows.collect(), "cannot read the input")?;
                 frames.push(ctx(
-                    unknown.encode(rows, col::STATUS_UNKNOWN_VALUE),
+                    unknown
+                        .encode(rows, col::STATUS_UNKNOWN_VALUE)
+                        .and_then(normalize::nulls_as_constants),
                     "cannot read the input",
                 )?);
                 read(done);
@@ -428,7 +424,11 @@ fn contact_rows(
             && decided.iter().zip(read).all(|(a, b)| a.order == b.order);
         if same {
             let dates = dates.unwrap_or_else(|| DateColumn::of(input, &decided));
-            return Ok((ctx(stack(frames), "cannot read the input")?, dates, decided));
+            return Ok((
+                ctx(normalize::stack(frames), "cannot read the input")?,
+                dates,
+                decided,
+            ));
         }
         read_as = Some(decided);
     }

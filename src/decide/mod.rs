@@ -616,6 +616,17 @@ fn in_first_row_order(
     let order = &order[..];
     let gather = |column: Column| -> PolarsResult<Column> {
         let extra = merged.column(column.name())?.cast(column.dtype())?;
+        // A column of nulls (no such field in the inputs) stays one constant.
+        if let Column::Scalar(constant) = &column
+            && constant.scalar().is_null()
+            && extra.null_count() == extra.len()
+        {
+            return Ok(Column::new_scalar(
+                column.name().clone(),
+                constant.scalar().clone(),
+                height,
+            ));
+        }
         let mut all = column.take_materialized_series();
         all.append(extra.as_materialized_series())?;
         Ok(match all.dtype() {

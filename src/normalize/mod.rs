@@ -171,6 +171,68 @@ fn status_exprs(input: &Input) -> [Expr; 2] {
     ]
 }
 
+/// Frames of one schema, one after the other (their chunks are kept, not copied). A column
+/// that is the same constant in every frame (see [`nulls_as_constants`]) stays a constant;
+/// polars' own stacking writes it out.
+pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let height: usize = frames.iter().map(DataFrame::height).sum();
+    let Some(first) = frames.first() else {
+        return Ok(DataFrame::empty());
+    };
+    let constant = |column: &Column| match column {
+        Column::Scalar(c) => Some(c.scalar().clone()),
+        _ => None,
+    };
+    let constants: Vec<(usize, PlSmallStr, Scalar)> = first
+        .columns()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, column)| {
+            let value = constant(column)?;
+            frames
+                .iter()
+                .all(|f| f.columns().get(i).and_then(constant).as_ref() == Some(&value))
+                .then(|| (i, column.name().clone(), value))
+        })
+        .collect();
+    let mut frames = frames.into_iter().map(|frame| {
+        if constants.is_empty() {
+            return frame;
+        }
+        frame.drop_many(constants.iter().map(|(_, name, _)| name.clone()))
+    });
+    let Some(mut all) = frames.next() else {
+        return Ok(DataFrame::empty());
+    };
+    for frame in frames {
+        all.vstack_mut_owned(frame)?;
+    }
+    for (i, name, value) in constants {
+        all.insert_column(i, Column::new_scalar(name, value, height))?;
+    }
+    Ok(all)
+}
+
+/// `frame` with each column that is null on every row held as one null constant: a column of
+/// nulls still takes its full width a row (8 bytes for a time), and a list without a column
+/// for a field (no order dates, no unknown status) would hold all of them.
+pub fn nulls_as_constants(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    let height = frame.height();
+    if height == 0 {
+        return Ok(frame);
+    }
+    let empty: Vec<(PlSmallStr, DataType)> = frame
+        .columns()
+        .iter()
+        .filter(|c| !matches!(c, Column::Scalar(_)) && c.null_count() == height)
+        .map(|c| (c.name().clone(), c.dtype().clone()))
+        .collect();
+    for (name, dtype) in empty {
+        frame.with_column(Column::new_scalar(name, Scalar::null(dtype), height))?;
+    }
+    Ok(frame)
+}
+
 /// The row columns every contacts frame has, in order, after [`rows`].
 pub fn row_columns() -> Vec<&'static str> {
     // No key: it is the address's key (`email::key`), and a column of it took 16 bytes a row

@@ -114,3 +114,52 @@ fn a_clean_file_read_in_parts_is_the_file() {
         Some("line one\nline 1")
     );
 }
+
+/// A column null on every row of a batch is held as one constant, stacks as one while every
+/// batch has it so, and is written out where a batch has values; either way the stacked
+/// frame holds what polars' own stacking gives.
+#[test]
+fn columns_of_nulls_stay_constants_when_stacked() {
+    use listaudit::normalize::{nulls_as_constants, stack};
+    use polars::prelude::*;
+
+    let batch = |emails: &[&str], orders: &[Option<i64>]| {
+        DataFrame::new(
+            emails.len(),
+            vec![
+                Column::new("email".into(), emails),
+                Column::new("order".into(), orders),
+                Column::new("unknown".into(), vec![None::<i32>; emails.len()]),
+            ],
+        )
+        .unwrap()
+    };
+    let first = batch(&["a@x.nl", "b@x.nl"], &[None, None]);
+    let second = batch(&["c@x.nl"], &[Some(5)]);
+    let third = batch(&["d@x.nl", "e@x.nl"], &[None, None]);
+    let mut expected = first.clone();
+    expected.vstack_mut(&second).unwrap();
+    expected.vstack_mut(&third).unwrap();
+
+    let constants = |frames: &[&DataFrame]| {
+        frames
+            .iter()
+            .map(|f| nulls_as_constants((*f).clone()).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let stacked = stack(constants(&[&first, &second, &third])).unwrap();
+    assert!(stacked.equals_missing(&expected), "{stacked}");
+    assert!(matches!(stacked.column("unknown").unwrap(), Column::Scalar(_)));
+    assert_eq!(stacked.column("unknown").unwrap().len(), 5);
+    assert!(!matches!(stacked.column("order").unwrap(), Column::Scalar(_)));
+    assert_eq!(
+        stacked.get_column_names(),
+        ["email", "order", "unknown"].map(PlSmallStr::from).iter().collect::<Vec<_>>()
+    );
+
+    let only_nulls = stack(constants(&[&first, &third])).unwrap();
+    let mut expected = first.clone();
+    expected.vstack_mut(&third).unwrap();
+    assert!(only_nulls.equals_missing(&expected), "{only_nulls}");
+    assert!(matches!(only_nulls.column("order").unwrap(), Column::Scalar(_)));
+}
