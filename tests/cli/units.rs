@@ -149,17 +149,29 @@ fn columns_of_nulls_stay_constants_when_stacked() {
     };
     let stacked = stack(constants(&[&first, &second, &third])).unwrap();
     assert!(stacked.equals_missing(&expected), "{stacked}");
-    assert!(matches!(stacked.column("unknown").unwrap(), Column::Scalar(_)));
+    assert!(matches!(
+        stacked.column("unknown").unwrap(),
+        Column::Scalar(_)
+    ));
     assert_eq!(stacked.column("unknown").unwrap().len(), 5);
-    assert!(!matches!(stacked.column("order").unwrap(), Column::Scalar(_)));
+    assert!(!matches!(
+        stacked.column("order").unwrap(),
+        Column::Scalar(_)
+    ));
     assert_eq!(
         stacked.get_column_names(),
-        ["email", "order", "unknown"].map(PlSmallStr::from).iter().collect::<Vec<_>>()
+        ["email", "order", "unknown"]
+            .map(PlSmallStr::from)
+            .iter()
+            .collect::<Vec<_>>()
     );
 
     let only_nulls = stack(constants(&[&first, &third])).unwrap();
     let mut expected = first.clone();
     expected.vstack_mut(&third).unwrap();
     assert!(only_nulls.equals_missing(&expected), "{only_nulls}");
-    assert!(matches!(only_nulls.column("order").unwrap(), Column::Scalar(_)));
+    assert!(matches!(
+        only_nulls.column("order").unwrap(),
+        Column::Scalar(_)
+    ));
 }
