@@ -39,7 +39,12 @@ pub fn key(display: Expr) -> Expr {
 
 /// [`key`] of one value.
 pub fn key_of(display: &str) -> Cow<'_, str> {
-    if display.is_ascii() && !display.bytes().any(|b| b.is_ascii_uppercase()) {
+    // Most addresses are already their key: one pass finds that no byte is a capital or
+    // outside ASCII (the repeated-key pass asks this of every row on every core).
+    if !display
+        .bytes()
+        .any(|b| b.wrapping_sub(b'A') < 26 || b >= 0x80)
+    {
         return Cow::Borrowed(display);
     }
     let lower = display.to_lowercase();
