@@ -4,7 +4,7 @@ use polars::prelude::*;
 
 use super::col;
 use super::rules::{Cond, Days, Derived, Evidence, Pattern, Row, Switch};
-use crate::fields::{self, Status};
+use crate::fields;
 use crate::normalize::date::start_of_day_millis;
 use crate::normalize::status;
 use crate::normalize::{email, text};
@@ -112,32 +112,27 @@ fn shared_by_at_least(values: Expr, min: u32) -> Expr {
 
 /// The column a condition on `column`'s `values` reads, and the values as that column holds
 /// them: the status and the evidence are held as their ranks (a number is 4 bytes a contact,
-/// where a name took 16), every other column as its text.
+/// where a name took 16), found in the same tables the writer spells them by; every other
+/// column as its text.
 fn coded(column: &'static str, values: &[&str]) -> PolarsResult<(&'static str, Series)> {
-    let ranked = |column: &'static str, rank: &dyn Fn(&str) -> Option<i32>| {
-        let ranks = values
-            .iter()
-            .map(|v| rank(v).ok_or_else(|| polars_err!(ComputeError: "no {column} `{v}`")))
-            .collect::<PolarsResult<Vec<i32>>>()?;
-        Ok((column, Series::new("values".into(), ranks)))
+    let (column, names) = if column == fields::Field::Status.name() {
+        (col::STATUS_RANK, status::names_by_rank())
+    } else if column == col::EVIDENCE {
+        (col::EVIDENCE, Evidence::names())
+    } else {
+        return Ok((column, Series::new("values".into(), values.to_vec())));
     };
-    if column == fields::Field::Status.name() {
-        return ranked(col::STATUS_RANK, &|v| {
-            Status::ALL
+    let ranks = values
+        .iter()
+        .map(|v| {
+            names
                 .iter()
-                .find(|s| s.name() == v)
-                .map(|s| status::rank_of(*s))
-        });
-    }
-    if column == col::EVIDENCE {
-        return ranked(col::EVIDENCE, &|v| {
-            Evidence::ALL
-                .iter()
-                .find(|e| e.name() == v)
-                .map(|e| e.rank())
-        });
-    }
-    Ok((column, Series::new("values".into(), values.to_vec())))
+                .position(|name| name == v)
+                .and_then(|rank| i32::try_from(rank).ok())
+                .ok_or_else(|| polars_err!(ComputeError: "no {column} `{v}`"))
+        })
+        .collect::<PolarsResult<Vec<i32>>>()?;
+    Ok((column, Series::new("values".into(), ranks)))
 }
 
 /// A condition as a Boolean expression that is never null.

@@ -581,8 +581,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
     drop(prepared);
     let singles = DataFrame::new(rows, singles)?;
     let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
-    let contacts = contacts.lazy().drop(cols([col::FIRST_ROW])).collect()?;
-    Ok((contacts, sources.names()))
+    Ok((contacts.drop(col::FIRST_ROW)?, sources.names()))
 }
 
 /// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
@@ -775,8 +774,8 @@ pub fn decide(
 
 const ACTIVITY_AT: &str = "activity_at";
 
-/// A contact's key, from its address, for the steps that join on it.
-fn with_key() -> Expr {
+/// A contact's key, from its address, for the steps that join on or hash it.
+pub fn with_key() -> Expr {
     crate::normalize::email::key(col(Field::Email.name())).alias(KEY)
 }
 

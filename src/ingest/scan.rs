@@ -291,9 +291,7 @@ impl Checker {
             }
         }
     }
-}
 
-impl Checker {
     /// A checker of a file, or (`at_start` false) of a part of one that starts at a record
     /// boundary, with no header.
     fn new(

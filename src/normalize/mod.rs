@@ -195,12 +195,9 @@ pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
                 .then(|| (i, column.name().clone(), value))
         })
         .collect();
-    let mut frames = frames.into_iter().map(|frame| {
-        if constants.is_empty() {
-            return frame;
-        }
-        frame.drop_many(constants.iter().map(|(_, name, _)| name.clone()))
-    });
+    let mut frames = frames
+        .into_iter()
+        .map(|frame| frame.drop_many(constants.iter().map(|(_, name, _)| name.clone())));
     let Some(mut all) = frames.next() else {
         return Ok(DataFrame::empty());
     };

@@ -296,7 +296,7 @@ pub fn tables(
     let hash = if contacts.column(col::KEY_SHA256).is_ok() {
         col(col::KEY_SHA256)
     } else {
-        crate::normalize::email::sha256_expr(crate::normalize::email::key(col(Field::Email.name())))
+        crate::normalize::email::sha256_expr(crate::decide::with_key())
     };
     let suppression_columns = [
         hash.alias("email_sha256"),
