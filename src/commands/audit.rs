@@ -99,8 +99,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     // the policy depends on the whole contact, so the rows are judged after.
     let judge = (!settings.preset_by_country).then_some((policy, as_of));
     let mut date_columns: Vec<DateColumn> = Vec::new();
-    // The unknown status values, which the rows hold as codes.
-    let mut unknown_statuses = Dictionary::default();
+    let mut coded = Coded::default();
     let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
@@ -114,7 +113,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                     progress.stage(format!("{label}: {rows} of {} rows", input.rows));
                 };
                 let (frame, dates, decided) =
-                    contact_rows(input, file, policy, judge, &mut unknown_statuses, &read)?;
+                    contact_rows(input, file, policy, judge, &mut coded, &read)?;
                 row_frames.push(frame);
                 (dates, decided)
             }
@@ -218,6 +217,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             as_of,
             &inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
             &decision.sources,
+            &coded.names.names(),
             &normalize::consent_column_names(&inputs),
         ),
         "cannot build the outputs",
@@ -245,7 +245,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &decision,
         &date_columns,
         &decisions,
-        &unknown_statuses.names(),
+        &coded.unknown_statuses.names(),
     )?;
     summary.run.started_at = started_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     stages.push(("tables", Instant::now()));
@@ -364,14 +364,14 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
 /// are only all seen at the end. The batches are read with the decision the first batch
 /// gives; should the whole file decide a column otherwise (its first day above 12 comes
 /// later), the file is read again with the whole file's decision. The unknown status values
-/// become codes in `unknown` ([`col::STATUS_UNKNOWN_VALUE`]). `read` hears how many of the
+/// and the names become codes in `coded`. `read` hears how many of the
 /// file's rows are read so far, for the progress line.
 fn contact_rows(
     input: &Input,
     file: u32,
     policy: &crate::policy::Policy,
     judge: Option<(&crate::policy::Policy, i64)>,
-    unknown: &mut Dictionary,
+    coded: &mut Coded,
     read: &dyn Fn(u64),
 ) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
     let batches = ctx(input.batches(), "cannot read the input")?;
@@ -409,9 +409,7 @@ fn contact_rows(
                 }
                 let rows = ctx(rows.collect(), "cannot read the input")?;
                 frames.push(ctx(
-                    unknown
-                        .encode(rows, col::STATUS_UNKNOWN_VALUE)
-                        .and_then(normalize::nulls_as_constants),
+                    coded.encode(rows).and_then(normalize::nulls_as_constants),
                     "cannot read the input",
                 )?);
                 read(done);
@@ -431,6 +429,25 @@ fn contact_rows(
             ));
         }
         read_as = Some(decided);
+    }
+}
+
+/// The text columns the rows hold as codes ([`Dictionary`]), with the text of every code.
+#[derive(Default)]
+struct Coded {
+    /// The values of [`col::STATUS_UNKNOWN_VALUE`].
+    unknown_statuses: Dictionary,
+    /// The first and last names, in one dictionary.
+    names: Dictionary,
+}
+
+impl Coded {
+    fn encode(&mut self, rows: DataFrame) -> PolarsResult<DataFrame> {
+        let rows = self
+            .unknown_statuses
+            .encode(rows, col::STATUS_UNKNOWN_VALUE)?;
+        let rows = self.names.encode(rows, Field::FirstName.name())?;
+        self.names.encode(rows, Field::LastName.name())
     }
 }
 

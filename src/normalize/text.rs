@@ -262,37 +262,58 @@ impl<'a, T: Copy> Memo<'a, T> {
 }
 
 /// Text values held as numbers: each distinct value gets the next code. A column of codes is 4
-/// bytes a row where text took 16, even where it is null; this is for the text columns that
-/// are null on almost every row (an unknown status's value, a repeated key's sources), whose
-/// text only the outputs and the report spell.
+/// bytes a row where text took 16, even where it is null. This is for the text columns that
+/// only the outputs and the report spell: those that are null on almost every row (an unknown
+/// status's value, a repeated key's sources), and the names, which repeat (a list of ten
+/// million people has a few hundred thousand first names).
+///
+/// A value of up to 12 bytes is looked up by the number its bytes and length make (the inline
+/// view polars holds it as), without hashing text; most names are that short. A column whose
+/// values are all distinct costs more as codes than as text: each value is held once here, and
+/// its code besides.
 #[derive(Debug, Default)]
 pub struct Dictionary {
-    codes: PlHashMap<String, i32>,
+    short: PlHashMap<u128, i32>,
+    long: PlHashMap<String, i32>,
     names: Vec<String>,
 }
 
 impl Dictionary {
     /// `frame` with its text column `name` replaced by the codes of its values (Int32, null
-    /// for null), every new value given a code.
+    /// for null), every new value given a code. A constant null stays one.
     pub fn encode(&mut self, mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
-        let codes: Int32Chunked = frame
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|value| value.map(|v| self.code(v)).transpose())
-            .collect::<PolarsResult<_>>()?;
-        frame.with_column(codes.with_name(name.into()).into_column())?;
+        let column = frame.column(name)?;
+        let codes = match column {
+            Column::Scalar(constant) if constant.scalar().is_null() => {
+                Column::new_scalar(name.into(), Scalar::null(DataType::Int32), column.len())
+            }
+            _ => column
+                .str()?
+                .iter()
+                .map(|value| value.map(|v| self.code(v)).transpose())
+                .collect::<PolarsResult<Int32Chunked>>()?
+                .with_name(name.into())
+                .into_column(),
+        };
+        frame.with_column(codes)?;
         Ok(frame)
     }
 
     fn code(&mut self, value: &str) -> PolarsResult<i32> {
-        if let Some(code) = self.codes.get(value) {
-            return Ok(*code);
-        }
-        let code = i32::try_from(self.names.len())
+        let next = i32::try_from(self.names.len())
             .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))?;
-        self.codes.insert(value.to_string(), code);
-        self.names.push(value.to_string());
+        let code = if value.len() <= View::MAX_INLINE_SIZE as usize {
+            let short = View::new_inline(value.as_bytes()).as_u128();
+            *self.short.entry(short).or_insert(next)
+        } else if let Some(code) = self.long.get(value) {
+            *code
+        } else {
+            self.long.insert(value.to_string(), next);
+            next
+        };
+        if code == next {
+            self.names.push(value.to_string());
+        }
         Ok(code)
     }
 

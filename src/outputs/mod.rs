@@ -218,8 +218,8 @@ pub fn sha256_hex(values: &[&str]) -> Vec<String> {
 }
 
 /// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over
-/// slices of the contacts (see [`Table`]). `files` names the inputs by index, and
-/// `consent_columns` spells the consent date columns by number
+/// slices of the contacts (see [`Table`]). `files` names the inputs by index, `names` spells
+/// the first and last names by code, and `consent_columns` spells the consent date columns by number
 /// ([`crate::normalize::consent_column_names`]).
 pub fn tables(
     contacts: &DataFrame,
@@ -227,11 +227,16 @@ pub fn tables(
     as_of: i64,
     files: &[String],
     sources: &[String],
+    names: &[String],
     consent_columns: &[String],
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
     let email = ("email", Cell::Text(Field::Email.name()));
-    let first_name = ("first_name", Cell::Guarded(Field::FirstName.name()));
-    let last_name = ("last_name", Cell::Guarded(Field::LastName.name()));
+    let names: Arc<[String]> = names.into();
+    let first_name = (
+        "first_name",
+        Cell::Named(Field::FirstName.name(), names.clone()),
+    );
+    let last_name = ("last_name", Cell::Named(Field::LastName.name(), names));
     let reasons = ("reasons", Cell::Reasons(crate::decide::reasons().into()));
     let consent_date = ("consent_date", Cell::Instant(col::CONSENT_AT));
     let last_activity = ("last_activity", Cell::Instant(col::LAST_ACTIVITY));
