@@ -19,6 +19,7 @@ pub mod exit;
 pub mod fault;
 pub mod fields;
 pub mod ingest;
+pub mod memory;
 pub mod normalize;
 pub mod outputs;
 pub mod parallel;

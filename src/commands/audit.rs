@@ -134,6 +134,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         decisions.push(decided);
     }
     stages.push(("read", Instant::now()));
+    // What reading freed (each batch's raw text and steps) goes back before deciding.
+    crate::memory::release();
     let rows = ctx(normalize::stack(row_frames), "cannot combine the inputs")?.lazy();
     let activity = if activity_frames.is_empty() {
         None
@@ -210,6 +212,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         decision.contacts.height()
     ));
     stages.push(("decide", Instant::now()));
+    crate::memory::release();
     let mut tables = ctx(
         outputs::tables(
             &decision.contacts,
@@ -409,7 +412,7 @@ fn contact_rows(
                 }
                 let rows = ctx(rows.collect(), "cannot read the input")?;
                 frames.push(ctx(
-                    coded.encode(rows).and_then(normalize::nulls_as_constants),
+                    coded.encode(rows).and_then(normalize::as_constants),
                     "cannot read the input",
                 )?);
                 read(done);

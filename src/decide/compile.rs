@@ -135,6 +135,18 @@ fn coded(column: &'static str, values: &[&str]) -> PolarsResult<(&'static str, S
     Ok((column, Series::new("values".into(), ranks)))
 }
 
+/// What a condition reads by `name`: a contact column, or one of the values the rules work out
+/// from the contact columns where they read them. A column of those held 8 bytes a contact
+/// through all the rules, at the peak of the run.
+fn value(name: &str) -> Expr {
+    match name {
+        // Truncated to the second; toward zero, which groups values just as well.
+        col::CONSENT_SECOND => col(col::CONSENT_AT) - col(col::CONSENT_AT) % lit(1000i64),
+        col::ACTIVITY_REF => coalesce(&[col(col::LAST_ACTIVITY), col(col::CONSENT_AT)]),
+        _ => col(name),
+    }
+}
+
 /// A condition as a Boolean expression that is never null.
 pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
     let never_null = |e: Expr| e.fill_null(lit(false));
@@ -156,7 +168,7 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
             never_null(text::test(col(*c), memoize, matcher))
         }
         Cond::Later(a, b) => never_null(col(*a).gt(col(*b))),
-        Cond::OlderThan(c, d) => never_null(col(*c).lt(lit(cx.days(*d)))),
+        Cond::OlderThan(c, d) => never_null(value(c).lt(lit(cx.days(*d)))),
         Cond::OnOrBefore(c, d) => never_null(col(*c).lt_eq(lit(cx.days(*d)))),
         Cond::BeforeGdpr(c) => never_null(col(*c).lt(lit(cx.gdpr_cutoff()))),
         Cond::Policy(s) => lit(cx.switch(*s)),
@@ -165,7 +177,7 @@ pub fn expr(cond: &Cond, cx: &Context<'_>) -> PolarsResult<Expr> {
             // The `by` value of each flagged row (null elsewhere), counted in one hash pass:
             // a window over every row cost more than all the reasons together.
             let flagged = when(col(*flag).fill_null(lit(false)))
-                .then(col(*by))
+                .then(value(by))
                 .otherwise(lit(NULL).cast(DataType::Int64));
             never_null(shared_by_at_least(flagged, cx.policy.import_artifact_min))
         }

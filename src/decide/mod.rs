@@ -9,14 +9,17 @@ use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
 
 use crate::fields::{Field, Status};
-use crate::normalize::activity_col;
 pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
 use crate::normalize::email::key_of;
 use crate::normalize::status;
-use crate::normalize::text::{Dictionary, gather_text};
+use crate::normalize::text::{Dictionary, Gathered};
+use crate::normalize::{self, activity_col};
+use polars_arrow::array::BooleanArray;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::datatypes::ArrowDataType;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
@@ -40,6 +43,7 @@ pub mod col {
     /// The evidence as its [`super::Evidence::rank`]; the rules name it, the writer spells it.
     pub const EVIDENCE: &str = "evidence";
     pub const CONSENT_SCORE: &str = "consent_score";
+    /// The consent time to the second; worked out where a rule reads it, never held.
     pub const CONSENT_SECOND: &str = "consent_second";
     pub const ARTIFACT_CANDIDATE: &str = "artifact_candidate";
     pub const IMPORT_ARTIFACT: &str = "import_artifact";
@@ -48,6 +52,7 @@ pub mod col {
     pub const CUSTOMER: &str = "customer";
     pub const PENDING_SINCE: &str = "pending_since";
     pub const LAST_ACTIVITY: &str = "last_activity";
+    /// The last activity, else the consent time; worked out where a rule reads it, never held.
     pub const ACTIVITY_REF: &str = "activity_ref";
     pub const WITHDRAWN_AT: &str = "withdrawn_at";
     pub const SOURCES: &str = "sources";
@@ -571,8 +576,10 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
     // contact needs. Its columns are moved, not selected: a polars `select` joins each
     // column's batches into one copy, which on a large list held the rows twice.
     let rows = is_repeated.len();
+    // The first row only places the merged contacts: it is no contact column.
     let singles = merged
         .iter()
+        .filter(|(name, ..)| *name != col::FIRST_ROW)
         .map(|(name, own, _)| match own {
             Own::Column(from) => Ok(prepared.column(from)?.clone().with_name((*name).into())),
             Own::Constant(value) => Ok(Column::new_scalar((*name).into(), value.clone(), rows)),
@@ -580,18 +587,34 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         .collect::<PolarsResult<Vec<_>>>()?;
     drop(prepared);
     let singles = DataFrame::new(rows, singles)?;
-    let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
-    Ok((contacts.drop(col::FIRST_ROW)?, sources.names()))
+    let contacts = in_first_row_order(singles, &is_repeated, repeated, RUN_ROWS)?;
+    Ok((contacts, sources.names()))
 }
 
+/// A run of rows put in order on its own ([`in_first_row_order`]): the contacts whose first row
+/// is one of `rows` are these rows and the merged contacts `merged`, in the order `local` gives
+/// as indices into the rows followed by the merged contacts.
+struct Run {
+    rows: std::ops::Range<usize>,
+    merged: std::ops::Range<usize>,
+    local: Vec<IdxSize>,
+}
+
+/// Rows per [`Run`] of a large list: a column in flight holds about twice this many values.
+const RUN_ROWS: usize = 1 << 19;
+
 /// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
-/// key's merged row (`merged`, ordered by [`col::FIRST_ROW`]) where its first row was. Built one
-/// column at a time, each freed once gathered, so the rows are never held twice (a filter,
-/// concatenation and sort of the whole frame held them three times).
-fn in_first_row_order(
+/// key's merged row (`merged`, ordered by [`col::FIRST_ROW`]) where its first row was; with
+/// the columns of `singles`. Built one
+/// column at a time and, within a column, a [`Run`] of `run_rows` rows at a time, each run's
+/// rows freed once gathered: the rows are never held twice (a filter, concatenation and sort of
+/// the whole frame held them three times), nor a whole column twice. Each column is one chunk,
+/// or a constant where every contact has the same value and the column was one.
+pub fn in_first_row_order(
     singles: DataFrame,
     is_repeated: &BooleanChunked,
     merged: DataFrame,
+    run_rows: usize,
 ) -> PolarsResult<DataFrame> {
     let rows = singles.height();
     let firsts: Vec<IdxSize> = merged
@@ -599,26 +622,38 @@ fn in_first_row_order(
         .idx()?
         .into_no_null_iter()
         .collect();
-    let mut order: Vec<IdxSize> = Vec::with_capacity(rows);
+    let run_rows = run_rows.max(1);
+    let mut runs: Vec<Run> = Vec::with_capacity(rows.div_ceil(run_rows));
     let mut next = 0;
-    for (row, repeated) in is_repeated.iter().enumerate() {
-        let row = row as IdxSize;
-        if repeated != Some(true) {
-            order.push(row);
-        } else if firsts.get(next) == Some(&row) {
-            order.push(rows as IdxSize + next as IdxSize);
-            next += 1;
+    let mut repeated = is_repeated.iter();
+    for start in (0..rows).step_by(run_rows) {
+        let end = rows.min(start + run_rows);
+        let (len, first_merged) = (end - start, next);
+        let mut local: Vec<IdxSize> = Vec::with_capacity(len);
+        for (row, is_repeated) in (start..end).zip(&mut repeated) {
+            if is_repeated != Some(true) {
+                local.push((row - start) as IdxSize);
+            } else if firsts.get(next) == Some(&(row as IdxSize)) {
+                local.push((len + next - first_merged) as IdxSize);
+                next += 1;
+            }
         }
+        runs.push(Run {
+            rows: start..end,
+            merged: first_merged..next,
+            local,
+        });
     }
     polars_ensure!(next == merged.height(), ComputeError: "a repeated key lost its first row");
-    let height = order.len();
-    let order = &order[..];
+    let height = runs.iter().map(|r| r.local.len()).sum();
+    let runs = &runs[..];
     let gather = |column: Column| -> PolarsResult<Column> {
         let extra = merged.column(column.name())?.cast(column.dtype())?;
-        // A column of nulls (no such field in the inputs) stays one constant.
+        // A constant (a field no input has, the file of a run of one file) stays one, when the
+        // merged contacts have its value too.
         if let Column::Scalar(constant) = &column
-            && constant.scalar().is_null()
-            && extra.null_count() == extra.len()
+            && (extra.is_empty()
+                || normalize::single_value(&extra)?.as_ref() == Some(constant.scalar()))
         {
             return Ok(Column::new_scalar(
                 column.name().clone(),
@@ -626,12 +661,8 @@ fn in_first_row_order(
                 height,
             ));
         }
-        let mut all = column.take_materialized_series();
-        all.append(extra.as_materialized_series())?;
-        Ok(match all.dtype() {
-            DataType::String => gather_text(all.str()?, order).into_series().into_column(),
-            _ => all.take_slice(order)?.into_column(),
-        })
+        gather_in_runs(column, extra.as_materialized_series(), runs, height)
+            .map(Series::into_column)
     };
     // One column per core at a time: each thread takes every n-th column.
     let threads = crate::parallel::cores();
@@ -642,7 +673,12 @@ fn in_first_row_order(
     let gathered = crate::parallel::map(shares, |share| {
         share
             .into_iter()
-            .map(|(i, column)| (i, gather(column)))
+            .map(|(i, column)| {
+                let gathered = gather(column);
+                // The column's source rows are freed: return them before the next is gathered.
+                crate::memory::release();
+                (i, gathered)
+            })
             .collect::<Vec<_>>()
     });
     let mut columns: Vec<(usize, PolarsResult<Column>)> = gathered.into_iter().flatten().collect();
@@ -652,6 +688,120 @@ fn in_first_row_order(
         .map(|(_, c)| c)
         .collect::<PolarsResult<Vec<_>>>()?;
     DataFrame::new(height, columns)
+}
+
+/// `column` in first-row order as one chunk, a [`Run`] at a time: each run's source rows are
+/// freed once gathered (slicing them off leaves out the chunks wholly gathered), and their
+/// values are written straight into the new column. A constant is written out a run at a time. The rules' expressions then read one chunk
+/// a column: a query over many chunks joins each column's chunks into a copy.
+fn gather_in_runs(
+    column: Column,
+    extra: &Series,
+    runs: &[Run],
+    height: usize,
+) -> PolarsResult<Series> {
+    fn numbers<T: PolarsNumericType>(
+        column: Column,
+        extra: &Series,
+        runs: &[Run],
+        height: usize,
+    ) -> PolarsResult<Series> {
+        let name = column.name().clone();
+        let mut values: Vec<T::Native> = Vec::with_capacity(height);
+        let mut validity = Validity::with_capacity(height);
+        for_each_run(column, extra, runs, |part, local| {
+            let ordered = part.take_slice(local)?;
+            for array in ordered.unpack::<T>()?.downcast_iter() {
+                values.extend_from_slice(array.values());
+                validity.extend(array.validity(), array.len());
+            }
+            Ok(())
+        })?;
+        Ok(ChunkedArray::<T>::from_vec_validity(name, values, validity.finish()).into_series())
+    }
+    let name = column.name().clone();
+    Ok(match column.dtype() {
+        DataType::String => {
+            let mut gathered = Gathered::with_capacity(height);
+            for_each_run(column, extra, runs, |part, local| {
+                gathered.extend(part.str()?, local);
+                Ok(())
+            })?;
+            gathered.finish(name).into_series()
+        }
+        DataType::Boolean => {
+            let mut values = MutableBitmap::with_capacity(height);
+            let mut validity = Validity::with_capacity(height);
+            for_each_run(column, extra, runs, |part, local| {
+                let ordered = part.take_slice(local)?;
+                for array in ordered.bool()?.downcast_iter() {
+                    values.extend_from_bitmap(array.values());
+                    validity.extend(array.validity(), array.len());
+                }
+                Ok(())
+            })?;
+            let array = BooleanArray::new(ArrowDataType::Boolean, values.into(), validity.finish());
+            BooleanChunked::with_chunk(name, array).into_series()
+        }
+        DataType::Int32 => numbers::<Int32Type>(column, extra, runs, height)?,
+        DataType::Int64 => numbers::<Int64Type>(column, extra, runs, height)?,
+        DataType::UInt32 => numbers::<UInt32Type>(column, extra, runs, height)?,
+        _ => {
+            let mut gathered = Series::new_empty(name, column.dtype());
+            for_each_run(column, extra, runs, |part, local| {
+                gathered.append_owned(part.take_slice(local)?)?;
+                Ok(())
+            })?;
+            gathered.rechunk()
+        }
+    })
+}
+
+/// `work` on each [`Run`]'s rows of `column` followed by its merged contacts of `extra`, with
+/// the run's order into them; the run's rows are sliced off `column` before the next.
+fn for_each_run(
+    mut column: Column,
+    extra: &Series,
+    runs: &[Run],
+    mut work: impl FnMut(&Series, &[IdxSize]) -> PolarsResult<()>,
+) -> PolarsResult<()> {
+    for run in runs {
+        let len = run.rows.len();
+        let mut part = column.slice(0, len).take_materialized_series();
+        column = column.slice(len as i64, column.len() - len);
+        part.append(&extra.slice(run.merged.start as i64, run.merged.len()))?;
+        work(&part, &run.local)?;
+    }
+    Ok(())
+}
+
+/// A validity built a run at a time; none when no value is null.
+struct Validity {
+    bits: MutableBitmap,
+    nulls: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity {
+            bits: MutableBitmap::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    fn extend(&mut self, validity: Option<&Bitmap>, len: usize) {
+        match validity {
+            Some(bits) => {
+                self.nulls += bits.unset_bits();
+                self.bits.extend_from_bitmap(bits);
+            }
+            None => self.bits.extend_constant(len, true),
+        }
+    }
+
+    fn finish(self) -> Option<Bitmap> {
+        (self.nulls > 0).then(|| self.bits.into())
+    }
 }
 
 /// The columns of a decided contact that the outputs, the report and the state read (with
@@ -722,11 +872,6 @@ pub fn decide(
             ]);
     }
     let contacts = remember(contacts, memory)?;
-    let contacts = contacts.with_columns([
-        // Truncated to the second; toward zero, which groups values just as well.
-        (col(CONSENT_AT) - col(CONSENT_AT) % lit(1000i64)).alias(col::CONSENT_SECOND),
-        coalesce(&[col(col::LAST_ACTIVITY), col(CONSENT_AT)]).alias(col::ACTIVITY_REF),
-    ]);
     let contacts = with_derived(contacts, &rules::contact_facts(), &cx)?;
     // The import-artefact rule downgrades full evidence after the merge (SPEC §3.1).
     let downgrade = [Row {

@@ -172,7 +172,7 @@ fn status_exprs(input: &Input) -> [Expr; 2] {
 }
 
 /// Frames of one schema, one after the other (their chunks are kept, not copied). A column
-/// that is the same constant in every frame (see [`nulls_as_constants`]) stays a constant;
+/// that is the same constant in every frame (see [`as_constants`]) stays a constant;
 /// polars' own stacking writes it out.
 pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     let height: usize = frames.iter().map(DataFrame::height).sum();
@@ -210,24 +210,47 @@ pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     Ok(all)
 }
 
-/// `frame` with each column that is null on every row held as one null constant: a column of
-/// nulls still takes its full width a row (8 bytes for a time), and a list without a column
-/// for a field (no order dates, no unknown status) would hold all of them.
-pub fn nulls_as_constants(mut frame: DataFrame) -> PolarsResult<DataFrame> {
+/// `frame` with each column that holds one value on every row held as one constant: a column
+/// still takes its full width a row (8 bytes for a time) when every row has the same value, or
+/// none. A list without a column for a field (no order dates, no unknown status) would hold all
+/// of those nulls, and every row of a file holds its file's number.
+pub fn as_constants(mut frame: DataFrame) -> PolarsResult<DataFrame> {
     let height = frame.height();
-    if height == 0 {
-        return Ok(frame);
+    let mut constants = Vec::new();
+    for column in frame.columns() {
+        if !matches!(column, Column::Scalar(_))
+            && let Some(value) = single_value(column)?
+        {
+            constants.push((column.name().clone(), value));
+        }
     }
-    let empty: Vec<(PlSmallStr, DataType)> = frame
-        .columns()
-        .iter()
-        .filter(|c| !matches!(c, Column::Scalar(_)) && c.null_count() == height)
-        .map(|c| (c.name().clone(), c.dtype().clone()))
-        .collect();
-    for (name, dtype) in empty {
-        frame.with_column(Column::new_scalar(name, Scalar::null(dtype), height))?;
+    for (name, value) in constants {
+        frame.with_column(Column::new_scalar(name, value, height))?;
     }
     Ok(frame)
+}
+
+/// The one value every row of `column` holds (a null one if every row is null), if it has
+/// rows and they do. A text column is only tested for being all null: comparing text costs
+/// a pass over it, and no text column of the rows is one value.
+pub fn single_value(column: &Column) -> PolarsResult<Option<Scalar>> {
+    if let Column::Scalar(constant) = column {
+        return Ok(Some(constant.scalar().clone()));
+    }
+    let height = column.len();
+    if height == 0 {
+        return Ok(None);
+    }
+    if column.null_count() == height {
+        return Ok(Some(Scalar::null(column.dtype().clone())));
+    }
+    let dtype = column.dtype();
+    if column.null_count() > 0 || !(dtype.is_primitive_numeric() || dtype.is_bool()) {
+        return Ok(None);
+    }
+    let series = column.as_materialized_series();
+    let (min, max) = (series.min_reduce()?, series.max_reduce()?);
+    Ok((min == max).then_some(min))
 }
 
 /// The row columns every contacts frame has, in order, after [`rows`].

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray, View};
-use polars_arrow::bitmap::Bitmap;
+use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
@@ -114,22 +114,43 @@ fn mapped(chunk: &Utf8ViewArray, f: fn(&str) -> Cow<'_, str>) -> Utf8ViewArray {
 /// text column's bytes twice, and the key and the address, which share their text, each got
 /// a copy of its own.
 pub fn gather_text(values: &StringChunked, order: &[IdxSize]) -> StringChunked {
-    let chunks: Vec<&Utf8ViewArray> = values.downcast_iter().collect();
-    let mut buffers: Vec<Buffer<u8>> = Vec::new();
-    // Per chunk: its first row, and where its buffers start in `buffers`.
-    let mut starts: Vec<(usize, u32)> = Vec::with_capacity(chunks.len());
-    let mut row = 0;
-    for chunk in &chunks {
-        starts.push((row, buffers.len() as u32));
-        buffers.extend(chunk.data_buffers().iter().cloned());
-        row += chunk.len();
+    let mut gathered = Gathered::with_capacity(order.len());
+    gathered.extend(values, order);
+    gathered.finish(values.name().clone())
+}
+
+/// Text gathered from columns one after another into one chunk, whose views point into the
+/// columns' own text ([`gather_text`] of each, appended).
+pub struct Gathered {
+    views: Vec<View>,
+    validity: MutableBitmap,
+    nulls: usize,
+    buffers: Vec<Buffer<u8>>,
+}
+
+impl Gathered {
+    pub fn with_capacity(rows: usize) -> Self {
+        Gathered {
+            views: Vec::with_capacity(rows),
+            validity: MutableBitmap::with_capacity(rows),
+            nulls: 0,
+            buffers: Vec::new(),
+        }
     }
-    let mut nulls = 0;
-    let mut current = 0;
-    let mut valid: Vec<bool> = Vec::with_capacity(order.len());
-    let views: Vec<View> = order
-        .iter()
-        .map(|&i| {
+
+    /// Appends the values at `order` (indices into all of `values`' chunks).
+    pub fn extend(&mut self, values: &StringChunked, order: &[IdxSize]) {
+        let chunks: Vec<&Utf8ViewArray> = values.downcast_iter().collect();
+        // Per chunk: its first row, and where its buffers start in `buffers`.
+        let mut starts: Vec<(usize, u32)> = Vec::with_capacity(chunks.len());
+        let mut row = 0;
+        for chunk in &chunks {
+            starts.push((row, self.buffers.len() as u32));
+            self.buffers.extend(chunk.data_buffers().iter().cloned());
+            row += chunk.len();
+        }
+        let mut current = 0;
+        for &i in order {
             let i = i as usize;
             // The order runs mostly forward: look the chunk up only when it leaves this one.
             let in_current =
@@ -140,31 +161,35 @@ pub fn gather_text(values: &StringChunked, order: &[IdxSize]) -> StringChunked {
             let (first, base) = starts[current];
             let (chunk, at) = (chunks[current], i - first);
             let is_valid = chunk.is_valid(at);
-            valid.push(is_valid);
+            self.validity.push(is_valid);
             if !is_valid {
-                nulls += 1;
-                return View::default();
+                self.nulls += 1;
+                self.views.push(View::default());
+                continue;
             }
             let mut view = chunk.views()[at];
             if !view.is_inline() {
                 view.buffer_idx += base;
             }
-            view
-        })
-        .collect();
-    let validity = (nulls > 0).then(|| Bitmap::from_iter(valid));
-    // SAFETY: each view is its source's, with its buffer index moved to where that chunk's
-    // buffers now start; the text is the source's UTF-8.
-    let array = unsafe {
-        Utf8ViewArray::new_unchecked_unknown_md(
-            ArrowDataType::Utf8View,
-            views.into(),
-            buffers.into(),
-            validity,
-            None,
-        )
-    };
-    StringChunked::with_chunk(values.name().clone(), array)
+            self.views.push(view);
+        }
+    }
+
+    pub fn finish(self, name: PlSmallStr) -> StringChunked {
+        let validity = (self.nulls > 0).then(|| self.validity.into());
+        // SAFETY: each view is its source's, with its buffer index moved to where that chunk's
+        // buffers now start; the text is the source's UTF-8.
+        let array = unsafe {
+            Utf8ViewArray::new_unchecked_unknown_md(
+                ArrowDataType::Utf8View,
+                self.views.into(),
+                self.buffers.into(),
+                validity,
+                None,
+            )
+        };
+        StringChunked::with_chunk(name, array)
+    }
 }
 
 /// The value trimmed of white space at both ends.

@@ -391,3 +391,110 @@ fn chunked_text(values: &[Option<String>], chunks: usize) -> polars::prelude::St
     }
     all
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    /// Putting the contacts in first-row order a run of rows at a time gives what one gather
+    /// over all the rows and the merged contacts gives, for every kind of column (text, short
+    /// and long, Booleans, numbers, nulls, a constant), from rows in several chunks, in any run
+    /// length; each column comes out as one chunk, or as the constant it was.
+    #[test]
+    fn contacts_put_in_order_run_by_run_are_those_of_one_gather(
+        rows in prop::collection::vec(
+            (0u8..12, prop::option::of("[a-z@.]{0,20}"), prop::option::of(any::<bool>()), prop::option::of(any::<i64>())),
+            0..50,
+        ),
+        merged_values in prop::collection::vec(
+            (prop::option::of("[A-Z]{0,16}"), prop::option::of(any::<bool>()), prop::option::of(any::<i64>())),
+            12,
+        ),
+        chunks in 1usize..4,
+        run_rows in 1usize..9,
+        constant_kept in any::<bool>(),
+    ) {
+        use polars::prelude::*;
+        use listaudit::decide::{col, in_first_row_order};
+
+        let seven = || Scalar::new(DataType::Int32, AnyValue::Int32(7));
+        let n = rows.len();
+        let mut count = [0usize; 12];
+        for (key, ..) in &rows {
+            count[*key as usize] += 1;
+        }
+        let repeated: Vec<bool> = rows.iter().map(|(key, ..)| count[*key as usize] > 1).collect();
+        // The merged contacts: one per repeated key, by its first row.
+        let mut firsts: Vec<(IdxSize, usize)> = Vec::new();
+        for (row, (key, ..)) in rows.iter().enumerate() {
+            let key = *key as usize;
+            if count[key] > 1 && !firsts.iter().any(|(_, k)| *k == key) {
+                firsts.push((row as IdxSize, key));
+            }
+        }
+        let frame = |text: Vec<Option<String>>, flag: Vec<Option<bool>>, number: Vec<Option<i64>>, line: Vec<u32>, constant: Column| {
+            let height = line.len();
+            DataFrame::new(height, vec![
+                Column::new("text".into(), text),
+                Column::new("flag".into(), flag),
+                Column::new("number".into(), number),
+                Column::new("line".into(), line),
+                constant,
+            ]).unwrap()
+        };
+        let whole = frame(
+            rows.iter().map(|r| r.1.clone()).collect(),
+            rows.iter().map(|r| r.2).collect(),
+            rows.iter().map(|r| r.3).collect(),
+            (0..n as u32).collect(),
+            Column::new_scalar("constant".into(), seven(), n),
+        );
+        // The rows in `chunks` chunks, as the batches of a file are.
+        let mut singles = whole.slice(0, n / chunks);
+        let mut at = n / chunks;
+        while at < n {
+            let len = (n / chunks).max(1);
+            singles.vstack_mut(&whole.slice(at as i64, len)).unwrap();
+            at += len;
+        }
+        // Stacking writes a constant out; the rows hold one as a constant.
+        singles.with_column(Column::new_scalar("constant".into(), seven(), n)).unwrap();
+        let m = firsts.len();
+        let mut merged = frame(
+            firsts.iter().map(|(_, k)| merged_values[*k].0.clone()).collect(),
+            firsts.iter().map(|(_, k)| merged_values[*k].1).collect(),
+            firsts.iter().map(|(_, k)| merged_values[*k].2).collect(),
+            firsts.iter().map(|(row, _)| *row).collect(),
+            Column::new("constant".into(), vec![if constant_kept { 7i32 } else { 8 }; m]),
+        );
+        merged.with_column(Column::new(col::FIRST_ROW.into(), firsts.iter().map(|(row, _)| *row).collect::<Vec<IdxSize>>())).unwrap();
+
+        // One gather over the rows followed by the merged contacts.
+        let mut order: Vec<IdxSize> = Vec::new();
+        let mut next = 0;
+        for (row, is_repeated) in repeated.iter().enumerate() {
+            if !is_repeated {
+                order.push(row as IdxSize);
+            } else if firsts.get(next).is_some_and(|(first, _)| *first == row as IdxSize) {
+                order.push((n + next) as IdxSize);
+                next += 1;
+            }
+        }
+        let mut all = whole.clone();
+        all.vstack_mut(&merged.drop(col::FIRST_ROW).unwrap()).unwrap();
+        let expected = all.take(&IdxCa::from_vec("order".into(), order)).unwrap();
+
+        let is_repeated = BooleanChunked::from_slice("repeated".into(), &repeated);
+        let got = in_first_row_order(singles, &is_repeated, merged, run_rows).unwrap();
+        prop_assert!(got.equals_missing(&expected), "got {got}\nexpected {expected}");
+        // polars holds a one-row column as a constant.
+        for column in got.columns().iter().filter(|c| c.len() > 1) {
+            let constant = column.name() == "constant" && (constant_kept || m == 0);
+            match column {
+                Column::Scalar(_) => prop_assert!(constant, "{} became a constant", column.name()),
+                _ => {
+                    prop_assert!(!constant, "the constant was written out");
+                    prop_assert_eq!(column.n_chunks(), 1, "{}", column.name());
+                }
+            }
+        }
+    }
+}

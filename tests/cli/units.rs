@@ -115,12 +115,13 @@ fn a_clean_file_read_in_parts_is_the_file() {
     );
 }
 
-/// A column null on every row of a batch is held as one constant, stacks as one while every
-/// batch has it so, and is written out where a batch has values; either way the stacked
-/// frame holds what polars' own stacking gives.
+/// A column null on every row of a batch, or of one value on every row (the file's number), is
+/// held as one constant, stacks as one while every batch has the same, and is written out where
+/// a batch has other values; either way the stacked frame holds what polars' own stacking
+/// gives. Text is only tested for being null.
 #[test]
-fn columns_of_nulls_stay_constants_when_stacked() {
-    use listaudit::normalize::{nulls_as_constants, stack};
+fn columns_of_one_value_stay_constants_when_stacked() {
+    use listaudit::normalize::{as_constants, stack};
     use polars::prelude::*;
 
     let batch = |emails: &[&str], orders: &[Option<i64>]| {
@@ -130,6 +131,8 @@ fn columns_of_nulls_stay_constants_when_stacked() {
                 Column::new("email".into(), emails),
                 Column::new("order".into(), orders),
                 Column::new("unknown".into(), vec![None::<i32>; emails.len()]),
+                Column::new("file".into(), vec![3u32; emails.len()]),
+                Column::new("flag".into(), vec![true; emails.len()]),
             ],
         )
         .unwrap()
@@ -144,7 +147,7 @@ fn columns_of_nulls_stay_constants_when_stacked() {
     let constants = |frames: &[&DataFrame]| {
         frames
             .iter()
-            .map(|f| nulls_as_constants((*f).clone()).unwrap())
+            .map(|f| as_constants((*f).clone()).unwrap())
             .collect::<Vec<_>>()
     };
     let stacked = stack(constants(&[&first, &second, &third])).unwrap();
@@ -154,13 +157,27 @@ fn columns_of_nulls_stay_constants_when_stacked() {
         Column::Scalar(_)
     ));
     assert_eq!(stacked.column("unknown").unwrap().len(), 5);
+    for constant in ["file", "flag"] {
+        assert!(matches!(
+            stacked.column(constant).unwrap(),
+            Column::Scalar(_)
+        ));
+    }
+    // One e-mail in a batch is not held as a constant.
+    assert!(matches!(
+        as_constants(second.clone())
+            .unwrap()
+            .column("email")
+            .unwrap(),
+        Column::Series(_)
+    ));
     assert!(!matches!(
         stacked.column("order").unwrap(),
         Column::Scalar(_)
     ));
     assert_eq!(
         stacked.get_column_names(),
-        ["email", "order", "unknown"]
+        ["email", "order", "unknown", "file", "flag"]
             .map(PlSmallStr::from)
             .iter()
             .collect::<Vec<_>>()
