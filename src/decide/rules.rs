@@ -511,10 +511,8 @@ pub fn reason_table() -> Vec<Row<Reason>> {
             when: all([
                 Cond::Policy(Switch::SoftOptIn),
                 Cond::True(col::CUSTOMER),
-                any([
-                    Cond::Present(F::LastOrderAt.name()),
-                    Cond::Present(F::CreatedAt.name()),
-                ]),
+                // An order date or the customer's creation date.
+                Cond::True(col::CUSTOMER_DATE),
             ]),
             source: "ePrivacy Art. 13(2), Tw 11.7(3): own similar products, with an opt-out at purchase and in every mail",
         },

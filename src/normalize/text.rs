@@ -192,6 +192,37 @@ impl Gathered {
     }
 }
 
+/// `frame` with its text column `name` holding its text in buffers of the text's own size.
+/// polars' builders double a buffer as it fills, so each chunk's last buffer is up to half
+/// empty: on the addresses of ten million rows that was a quarter more memory than their text,
+/// for the whole run. The last buffer of each chunk is copied to its length (the others are
+/// full); the copy is a few megabytes a batch.
+pub fn fitted(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
+    let column = frame.column(name)?;
+    let Ok(values) = column.str() else {
+        return Ok(frame);
+    };
+    let chunks = values.downcast_iter().map(|chunk| {
+        let mut buffers: Vec<Buffer<u8>> = chunk.data_buffers().iter().cloned().collect();
+        if let Some(last) = buffers.last_mut() {
+            *last = Buffer::from(last.as_slice().to_vec());
+        }
+        // SAFETY: the same views over the same bytes, the last buffer's copied.
+        unsafe {
+            Utf8ViewArray::new_unchecked_unknown_md(
+                chunk.dtype().clone(),
+                chunk.views().clone(),
+                buffers.into(),
+                chunk.validity().cloned(),
+                None,
+            )
+        }
+    });
+    let fitted = StringChunked::from_chunk_iter(values.name().clone(), chunks);
+    frame.with_column(fitted.into_column())?;
+    Ok(frame)
+}
+
 /// The value trimmed of white space at both ends.
 pub fn trimmed(expr: Expr) -> Expr {
     map_text(expr, |v| Cow::Borrowed(v.trim()))

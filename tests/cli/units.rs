@@ -192,3 +192,30 @@ fn columns_of_one_value_stay_constants_when_stacked() {
         Column::Scalar(_)
     ));
 }
+
+/// A text column fitted to its text's size holds the same values, nulls and chunks.
+#[test]
+fn a_fitted_text_column_holds_the_same_values() {
+    use listaudit::normalize::text::fitted;
+    use polars::prelude::*;
+
+    let values: Vec<Option<String>> = (0..5000)
+        .map(|i| (i % 7 != 0).then(|| format!("person.number{i}@example.org")))
+        .collect();
+    let mut column = StringChunked::new("email".into(), &values[..2000]);
+    column
+        .append(&StringChunked::new("email".into(), &values[2000..]))
+        .unwrap();
+    let frame = DataFrame::new(values.len(), vec![column.clone().into_column()]).unwrap();
+    let fitted = fitted(frame, "email").unwrap();
+    let got = fitted.column("email").unwrap().str().unwrap();
+    assert_eq!(got.chunks().len(), 2);
+    assert_eq!(
+        got.iter().collect::<Vec<_>>(),
+        column.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        got.null_count(),
+        values.iter().filter(|v| v.is_none()).count()
+    );
+}
