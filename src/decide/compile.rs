@@ -102,7 +102,10 @@ fn shared_by_at_least(values: Expr, min: u32) -> Expr {
             }
             let shared: BooleanChunked = values
                 .iter()
-                .map(|v| Some(v.is_some_and(|v| counts.get(&v).is_some_and(|n| *n >= min))))
+                // The counter rules out most values without a lookup.
+                .map(|v| {
+                    Some(v.is_some_and(|v| reach(v) && counts.get(&v).is_some_and(|n| *n >= min)))
+                })
                 .collect();
             Ok(shared.with_name(c.name().clone()).into_column())
         },
