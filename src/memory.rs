@@ -5,8 +5,8 @@
 /// pages freed by one thread for another's heap wait until that heap allocates again. Where a
 /// step frees a large structure and the next allocates a new one (a column of ten million
 /// contacts put in order, the rows once merged), the process held both for a while: on ten
-/// million rows that was a quarter of the peak, and the peak is what a small server must have.
-/// A call took 0.01–12 ms on ten million rows (about 80 ms for the whole run).
+/// million rows that was about a fifth of the peak, and the peak is what a small server must
+/// have. A call took 0.01–12 ms on ten million rows (about 80 ms for the whole run).
 pub fn release() {
     // SAFETY: `mi_collect` only frees what mimalloc holds as free; it may be called at any
     // time, from any thread, whichever allocator the program uses.
