@@ -15,10 +15,10 @@ pub use crate::normalize::col::{
 };
 use crate::normalize::email::key_of;
 use crate::normalize::status;
-use crate::normalize::text::{Dictionary, Gathered};
+use crate::normalize::text::{Dictionary, Gathered, Validity};
 use crate::normalize::{self, activity_col};
 use polars_arrow::array::BooleanArray;
-use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -601,10 +601,10 @@ const RUN_ROWS: usize = 1 << 19;
 
 /// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
 /// key's merged row (`merged`, ordered by [`col::FIRST_ROW`]) where its first row was; with
-/// the columns of `singles`. Built one
-/// column at a time and, within a column, a [`Run`] of `run_rows` rows at a time, each run's
-/// rows freed once gathered: the rows are never held twice (a filter, concatenation and sort of
-/// the whole frame held them three times), nor a whole column twice. Each column is one chunk,
+/// the columns of `singles`. Built one column at a time and, within a column, a [`Run`] of
+/// `run_rows` rows at a time, each run's rows freed once gathered: the rows are never held
+/// twice (a filter, concatenation and sort of the whole frame held them three times), nor a
+/// whole column twice. Each column is one chunk,
 /// or a constant where every contact has the same value and the column was one.
 pub fn in_first_row_order(
     singles: DataFrame,
@@ -688,8 +688,9 @@ pub fn in_first_row_order(
 
 /// `column` in first-row order as one chunk, a [`Run`] at a time: each run's source rows are
 /// freed once gathered (slicing them off leaves out the chunks wholly gathered), and their
-/// values are written straight into the new column. A constant is written out a run at a time. The rules' expressions then read one chunk
-/// a column: a query over many chunks joins each column's chunks into a copy.
+/// values are written straight into the new column; a constant is written out a run at a
+/// time. One chunk a column matters after this: polars splits a `with_columns` over a frame of
+/// many chunks by chunk, and writes each constant column out when it stacks the parts again.
 fn gather_in_runs(
     column: Column,
     extra: &Series,
@@ -769,35 +770,6 @@ fn for_each_run(
         work(&part, &run.local)?;
     }
     Ok(())
-}
-
-/// A validity built a run at a time; none when no value is null.
-struct Validity {
-    bits: MutableBitmap,
-    nulls: usize,
-}
-
-impl Validity {
-    fn with_capacity(rows: usize) -> Self {
-        Validity {
-            bits: MutableBitmap::with_capacity(rows),
-            nulls: 0,
-        }
-    }
-
-    fn extend(&mut self, validity: Option<&Bitmap>, len: usize) {
-        match validity {
-            Some(bits) => {
-                self.nulls += bits.unset_bits();
-                self.bits.extend_from_bitmap(bits);
-            }
-            None => self.bits.extend_constant(len, true),
-        }
-    }
-
-    fn finish(self) -> Option<Bitmap> {
-        (self.nulls > 0).then(|| self.bits.into())
-    }
 }
 
 /// The columns of a decided contact that the outputs, the report and the state read (with

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray, View};
-use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
@@ -123,8 +123,7 @@ pub fn gather_text(values: &StringChunked, order: &[IdxSize]) -> StringChunked {
 /// columns' own text ([`gather_text`] of each, appended).
 pub struct Gathered {
     views: Vec<View>,
-    validity: MutableBitmap,
-    nulls: usize,
+    validity: Validity,
     buffers: Vec<Buffer<u8>>,
 }
 
@@ -132,8 +131,7 @@ impl Gathered {
     pub fn with_capacity(rows: usize) -> Self {
         Gathered {
             views: Vec::with_capacity(rows),
-            validity: MutableBitmap::with_capacity(rows),
-            nulls: 0,
+            validity: Validity::with_capacity(rows),
             buffers: Vec::new(),
         }
     }
@@ -163,7 +161,6 @@ impl Gathered {
             let is_valid = chunk.is_valid(at);
             self.validity.push(is_valid);
             if !is_valid {
-                self.nulls += 1;
                 self.views.push(View::default());
                 continue;
             }
@@ -176,7 +173,7 @@ impl Gathered {
     }
 
     pub fn finish(self, name: PlSmallStr) -> StringChunked {
-        let validity = (self.nulls > 0).then(|| self.validity.into());
+        let validity = self.validity.finish();
         // SAFETY: each view is its source's, with its buffer index moved to where that chunk's
         // buffers now start; the text is the source's UTF-8.
         let array = unsafe {
@@ -189,6 +186,42 @@ impl Gathered {
             )
         };
         StringChunked::with_chunk(name, array)
+    }
+}
+
+/// A validity built piece by piece, for a column written out a run at a time; none when no
+/// value is null.
+pub struct Validity {
+    bits: MutableBitmap,
+    nulls: usize,
+}
+
+impl Validity {
+    pub fn with_capacity(rows: usize) -> Self {
+        Validity {
+            bits: MutableBitmap::with_capacity(rows),
+            nulls: 0,
+        }
+    }
+
+    pub fn push(&mut self, valid: bool) {
+        self.nulls += usize::from(!valid);
+        self.bits.push(valid);
+    }
+
+    /// Appends an array's validity (`None`: its `len` values are all valid).
+    pub fn extend(&mut self, validity: Option<&Bitmap>, len: usize) {
+        match validity {
+            Some(bits) => {
+                self.nulls += bits.unset_bits();
+                self.bits.extend_from_bitmap(bits);
+            }
+            None => self.bits.extend_constant(len, true),
+        }
+    }
+
+    pub fn finish(self) -> Option<Bitmap> {
+        (self.nulls > 0).then(|| self.bits.into())
     }
 }
 
