@@ -17,10 +17,9 @@ mkdir -p "$WORK"
 
 cargo build --release --quiet --bin listaudit --example generate
 VENV=target/bench-venv
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet "polars==1.*" "duckdb==1.*"
-fi
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+# Pinned, so rounds on different days compare the same peers; a no-op once installed.
+"$VENV/bin/pip" install --quiet --disable-pip-version-check "polars==1.44.2" "duckdb==1.5.6"
 PY="$VENV/bin/python"
 
 # measure NAME CMD... : appends "name wall user+sys peak_mb" to $WORK/times

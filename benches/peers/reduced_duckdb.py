@@ -1,5 +1,5 @@
-"""The reduced audit as one DuckDB SQL script: normalise, dedupe, classify, write four lists
-with COPY. Usage: reduced_duckdb.py INPUT OUTDIR"""
+"""The reduced audit as DuckDB SQL: normalise, dedupe, classify, write four lists with COPY.
+Usage: reduced_duckdb.py INPUT OUTDIR"""
 import sys
 
 import duckdb
@@ -7,14 +7,21 @@ import duckdb
 src, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute("SET preserve_insertion_order = true")
+# The file's rows, in file order: with insertion order kept, a row's rowid is its place in the
+# file. (A `row_number() OVER ()` over the scan instead runs as one unpartitioned window, and
+# made the whole script 1.7 times slower on 10M rows.)
 con.execute(f"""
+CREATE TEMP TABLE rows AS
+SELECT lower(trim(email)) AS key, status, signup_ip, signup_date, last_open, last_click
+FROM read_csv('{src}', all_varchar = true, header = true)
+""")
+# (The rowid is named in a query of its own: DuckDB 1.5.6 fails an internal assertion when
+# QUALIFY orders by the rowid of the same SELECT.)
+con.execute("""
 CREATE TEMP TABLE contacts AS
-WITH rows AS (
-    SELECT row_number() OVER () AS ord, *, lower(trim(email)) AS key
-    FROM read_csv('{src}', all_varchar = true, header = true)
-),
+WITH numbered AS (SELECT rowid AS ord, * FROM rows),
 firsts AS (
-    SELECT * FROM rows WHERE length(key) > 0
+    SELECT * FROM numbered WHERE length(key) > 0
     QUALIFY row_number() OVER (PARTITION BY key ORDER BY ord) = 1
 ),
 typed AS (

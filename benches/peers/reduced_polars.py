@@ -1,5 +1,6 @@
-"""The reduced audit in Python polars, lazy with streaming sinks: normalise, dedupe, classify,
-write four lists. Usage: reduced_polars.py INPUT OUTDIR"""
+"""The reduced audit in Python polars, lazy with a streaming, partitioned sink: normalise, dedupe,
+classify, write four lists. Usage: reduced_polars.py INPUT OUTDIR"""
+import os
 import sys
 
 import polars as pl
@@ -16,7 +17,6 @@ def ts(name):
 
 contacts = (
     pl.scan_csv(src, infer_schema=False)
-    .with_row_index("ord")
     .with_columns(key=pl.col("email").str.strip_chars().str.to_lowercase())
     .filter(pl.col("key").str.len_bytes() > 0)
     .unique(subset="key", keep="first", maintain_order=True)
@@ -37,10 +37,21 @@ contacts = (
         .then(pl.lit("repermission"))
         .otherwise(pl.lit("keep"))
     )
-    .select("ord", "key", "outcome")
+    .select("key", "outcome")
 )
-sinks = [
-    contacts.filter(pl.col("outcome") == name).select("key").sink_csv(f"{out}/{name}.csv", lazy=True)
-    for name in ["keep", "repermission", "no-marketing", "delete"]
-]
-pl.collect_all(sinks, engine="streaming")
+# One streaming pass writes the four lists: a file per outcome, in the order of first rows.
+# (`collect_all` over four filtered sinks ran the whole plan once per sink, four times the work.)
+contacts.sink_csv(
+    pl.PartitionBy(
+        out,
+        file_path_provider=lambda part: f"{part.partition_keys[0, 0]}.csv",
+        key="outcome",
+        include_key=False,
+        approximate_bytes_per_file=None,
+    ),
+    engine="streaming",
+)
+# An outcome no contact has gets no file from the sink; DuckDB's COPY writes its header.
+for name in ["keep", "repermission", "no-marketing", "delete"]:
+    if not os.path.exists(f"{out}/{name}.csv"):
+        pl.DataFrame({"key": []}, schema={"key": pl.String}).write_csv(f"{out}/{name}.csv")
