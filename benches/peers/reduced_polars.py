@@ -54,4 +54,4 @@ contacts.sink_csv(
 # An outcome no contact has gets no file from the sink; DuckDB's COPY writes its header.
 for name in ["keep", "repermission", "no-marketing", "delete"]:
     if not os.path.exists(f"{out}/{name}.csv"):
-        pl.DataFrame({"key": []}, schema={"key": pl.String}).write_csv(f"{out}/{name}.csv")
+        pl.DataFrame(schema={"key": pl.String}).write_csv(f"{out}/{name}.csv")
