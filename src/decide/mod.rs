@@ -257,60 +257,7 @@ fn repeated(addresses: Expr) -> Expr {
         |c: Column| {
             let keys = c.str()?;
             let chunks: Vec<_> = keys.downcast_iter().collect();
-            // Where each chunk's rows start, to find a row's text from its number.
-            let starts: Vec<usize> = chunks
-                .iter()
-                .scan(0, |start, chunk| {
-                    let this = *start;
-                    *start += chunk.len();
-                    Some(this)
-                })
-                .collect();
-            let key = |row: u32| {
-                let row = row as usize;
-                let chunk = starts.partition_point(|&s| s <= row) - 1;
-                key_of(chunks[chunk].value(row - starts[chunk]))
-            };
-            let hasher = PlRandomState::default();
-            // Each core keeps the keys of its share of the hashes: the table's cache misses,
-            // most of this pass's time, are spread over the cores. Each core hashes every key,
-            // which costs little beside them.
-            let parts = crate::parallel::cores();
-            let share =
-                |hash: u64| (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize % parts;
-            let found = crate::parallel::map((0..parts).collect(), |part| {
-                let mut first: hashbrown::HashTable<u32> =
-                    hashbrown::HashTable::with_capacity(keys.len() / parts + 1);
-                let mut found: Vec<u32> = Vec::new();
-                let mut row = 0u32;
-                for chunk in &chunks {
-                    for address in chunk.iter() {
-                        if let Some(address) = address {
-                            let k = key_of(address);
-                            let hash = hasher.hash_one(k.as_ref());
-                            if share(hash) == part {
-                                let seen = *first
-                                    .entry(
-                                        hash,
-                                        |&r| key(r) == k,
-                                        |&r| hasher.hash_one(key(r).as_ref()),
-                                    )
-                                    .or_insert(row)
-                                    .get();
-                                if seen != row {
-                                    found.extend([seen, row]);
-                                }
-                            }
-                        }
-                        row += 1;
-                    }
-                }
-                found
-            });
-            let mut repeated = vec![false; keys.len()];
-            for row in found.into_iter().flatten() {
-                repeated[row as usize] = true;
-            }
+            let repeated = repeated_rows(&chunks);
             let repeated = BooleanChunked::from_slice(c.name().clone(), &repeated);
             Ok(repeated.into_column())
         },
@@ -321,6 +268,91 @@ fn repeated(addresses: Expr) -> Expr {
             ))
         },
     )
+}
+
+/// How many bits of a key's hash pick its partition in [`repeated_rows`].
+const PARTITION_BITS: u32 = 8;
+
+/// Whether another row has each row's key (the addresses are in `chunks`, one after the
+/// other; a null is no key).
+///
+/// One hash table of every key would miss the cache on almost every row. So the rows are
+/// first hashed, one share of them per core, into partitions by the top bits of the hash,
+/// each in row order; then each partition's keys, a few thousand, are looked up in a table
+/// of their own that stays in the cache, the partitions shared over the cores. Only keys
+/// whose next 32 hash bits agree are compared.
+pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> Vec<bool> {
+    let len: usize = chunks.iter().map(|c| c.len()).sum();
+    // Where each chunk's rows start, to find a row's text from its number.
+    let starts: Vec<usize> = chunks
+        .iter()
+        .scan(0, |start, chunk| {
+            let this = *start;
+            *start += chunk.len();
+            Some(this)
+        })
+        .collect();
+    let key = |row: u32| {
+        let row = row as usize;
+        let chunk = starts.partition_point(|&s| s <= row) - 1;
+        key_of(chunks[chunk].value(row - starts[chunk]))
+    };
+    let hasher = PlRandomState::default();
+    let partitions = 1usize << PARTITION_BITS;
+    // Each core's share of the rows, as (the hash's low 32 bits, row) per partition.
+    let hashed: Vec<Vec<Vec<(u32, u32)>>> =
+        crate::parallel::over_ranges(len, 1 << 16, |range: std::ops::Range<usize>| {
+            let mut parts: Vec<Vec<(u32, u32)>> = (0..partitions)
+                .map(|_| Vec::with_capacity(range.len() / partitions * 9 / 8 + 8))
+                .collect();
+            for (chunk, start) in chunks.iter().zip(&starts) {
+                let from = range.start.max(*start);
+                let to = range.end.min(start + chunk.len());
+                if from >= to {
+                    continue;
+                }
+                let rows = (*chunk).clone().sliced(from - start, to - from);
+                for (row, address) in (from..to).zip(rows.iter()) {
+                    if let Some(address) = address {
+                        let hash = hasher.hash_one(key_of(address).as_ref());
+                        parts[(hash >> (64 - PARTITION_BITS)) as usize]
+                            .push((hash as u32, row as u32));
+                    }
+                }
+            }
+            parts
+        });
+    // The table's own hash of a fragment: spread over all the bits hashbrown reads.
+    let spread = |fragment: u32| u64::from(fragment).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let per = partitions.div_ceil(crate::parallel::cores());
+    let found = crate::parallel::map((0..partitions).step_by(per).collect(), |first: usize| {
+        let mut found: Vec<u32> = Vec::new();
+        let mut table: hashbrown::HashTable<(u32, u32)> = hashbrown::HashTable::new();
+        for part in first..(first + per).min(partitions) {
+            let entries = hashed.iter().map(|share| share[part].len()).sum();
+            table.clear();
+            table.reserve(entries, |&(fragment, _)| spread(fragment));
+            // The shares follow each other in row order, so the first row of a key comes first.
+            for &(fragment, row) in hashed.iter().flat_map(|share| &share[part]) {
+                let mut this = None;
+                let entry = table.entry(
+                    spread(fragment),
+                    |&(f, r)| f == fragment && *this.get_or_insert_with(|| key(row)) == key(r),
+                    |&(f, _)| spread(f),
+                );
+                let seen = entry.or_insert((fragment, row)).get().1;
+                if seen != row {
+                    found.extend([seen, row]);
+                }
+            }
+        }
+        found
+    });
+    let mut repeated = vec![false; len];
+    for row in found.into_iter().flatten() {
+        repeated[row as usize] = true;
+    }
+    repeated
 }
 
 /// The consent columns of a contact: a repeated key takes them all from one of its rows.

@@ -9,8 +9,7 @@
 //! line. The check also keeps the raw text of rows without an e-mail, which go to `rejects.csv`,
 //! and the first line of every record when some record spans several lines.
 
-use std::io::Read;
-use std::sync::Arc;
+use std::io::{Read, Seek, SeekFrom};
 
 use sha2::{Digest, Sha256};
 
@@ -380,14 +379,14 @@ impl Checker {
     }
 }
 
-/// A slice of a chunk read, and the file offset where it starts.
-type Slice = (u64, Arc<Vec<u8>>, std::ops::Range<usize>);
-
 /// The file's bytes each part of a large file is checked on, at the least (a part costs a
 /// thread and a check of where it starts).
 fn part_bytes(split_bytes: u64) -> u64 {
     split_bytes.saturating_mul(16).max(1)
 }
+
+/// The bytes read at a time.
+const CHUNK: usize = 1 << 20;
 
 /// Reads the file that `open` opens to its end, hashing it and checking its structure. `len`
 /// is about the file's length, `skip` bytes (a BOM) are hashed but not checked. Record
@@ -397,8 +396,8 @@ fn part_bytes(split_bytes: u64) -> u64 {
 /// boundary after its share of the bytes (the first line break). A part whose line break lies
 /// inside a quoted field is found out when the part before it ends elsewhere than between two
 /// records; the file is then checked again in one part, which is always right.
-pub fn scan<R: Read>(
-    open: impl Fn() -> std::io::Result<R>,
+pub fn scan<R: Read + Seek>(
+    open: impl Fn() -> std::io::Result<R> + Sync,
     len: u64,
     skip: usize,
     delimiter: u8,
@@ -409,7 +408,7 @@ pub fn scan<R: Read>(
     let parts = (len / part_bytes(split_bytes)).clamp(1, crate::parallel::cores() as u64);
     let check = |parts: usize| {
         check_in_parts(
-            open()?,
+            &open,
             len,
             parts,
             skip,
@@ -434,7 +433,7 @@ pub fn scan_in_parts(
     split_bytes: u64,
 ) -> std::io::Result<Option<Scan>> {
     check_in_parts(
-        text,
+        &|| Ok(std::io::Cursor::new(text)),
         text.len() as u64,
         parts,
         0,
@@ -442,70 +441,46 @@ pub fn scan_in_parts(
     )
 }
 
-fn check_in_parts(
-    mut reader: impl Read,
+/// Each part is read and checked on a thread of its own, from its own place in the file, and
+/// the hash and the UTF-8 check read the whole file on another: a part fed from one reader
+/// in the file's order would wait until the reader reached it, and the parts would take
+/// turns on the cores instead of sharing them.
+fn check_in_parts<R: Read + Seek>(
+    open: &(impl Fn() -> std::io::Result<R> + Sync),
     len: u64,
     parts: usize,
     skip: usize,
     (delimiter, fields_expected, email_field, split_bytes): (u8, usize, Option<usize>, u64),
 ) -> std::io::Result<Option<Scan>> {
-    let (chunks, to_hash) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(8);
-    let channels: Vec<_> = (0..parts)
-        .map(|_| std::sync::mpsc::sync_channel::<Slice>(8))
+    // Part `k` of `n` starts after the first line break at or past `k/n` of the bytes after
+    // `skip`, and ends where the next one starts.
+    let body = len.saturating_sub(skip as u64);
+    let targets: Vec<u64> = (1..parts as u64)
+        .map(|k| skip as u64 + body * k / parts as u64)
         .collect();
-    let (senders, receivers): (Vec<_>, Vec<_>) = channels.into_iter().unzip();
-    let (hashed, checkers, read) = std::thread::scope(|scope| {
-        // The hash and the UTF-8 check run on a thread of their own, beside the parts' checks.
-        let hashing = scope.spawn(move || {
-            let mut hasher = Sha256::new();
-            let mut tail = Vec::new();
-            let mut utf8 = true;
-            for chunk in to_hash {
-                hasher.update(&chunk[..]);
-                utf8 = utf8 && utf8_ok(&chunk, &mut tail);
-            }
-            (hasher.finalize(), utf8 && tail.is_empty())
+    let (hashed, checked) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| hash_all(open()?));
+        let checked = crate::parallel::map((0..parts).collect(), |part| {
+            let mut checker = Checker::new(
+                delimiter,
+                fields_expected,
+                email_field,
+                split_bytes,
+                part == 0,
+            );
+            let from = match part {
+                0 => Cut::At(skip as u64),
+                _ => Cut::After(targets[part - 1]),
+            };
+            let to = targets.get(part).copied();
+            let started = check_part(open()?, from, to, &mut checker)?;
+            Ok::<_, std::io::Error>((checker, started))
         });
-        let checking: Vec<_> = receivers
-            .into_iter()
-            .enumerate()
-            .map(|(part, slices)| {
-                scope.spawn(move || {
-                    let mut checker = Checker::new(
-                        delimiter,
-                        fields_expected,
-                        email_field,
-                        split_bytes,
-                        part == 0,
-                    );
-                    let mut started = false;
-                    for (at, chunk, range) in slices {
-                        if !started && part > 0 {
-                            checker.splits.push(Split {
-                                offset: at,
-                                record: 0,
-                            });
-                        }
-                        started = true;
-                        if checker.clean {
-                            checker.base = at;
-                            checker.feed(&chunk[range]);
-                        }
-                    }
-                    (checker, started)
-                })
-            })
-            .collect();
-        let read = read_all(&mut reader, len, skip, &chunks, &senders);
-        drop(chunks);
-        drop(senders);
-        let checkers: std::thread::Result<Vec<_>> =
-            checking.into_iter().map(|h| h.join()).collect();
-        (hashing.join(), checkers, read)
+        (hashing.join(), checked)
     });
-    let len = read?;
-    let (digest, utf8) = hashed.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
-    let checkers = checkers.map_err(|_| std::io::Error::other("a checking thread failed"))?;
+    let (digest, utf8, len) =
+        hashed.map_err(|_| std::io::Error::other("the hashing thread failed"))??;
+    let checkers = checked.into_iter().collect::<std::io::Result<Vec<_>>>()?;
     let mut checkers = checkers
         .into_iter()
         .enumerate()
@@ -539,58 +514,98 @@ fn check_in_parts(
     }))
 }
 
-/// Reads `reader` to its end, handing every chunk to the hash and its bytes to the part they
-/// belong to: part `k` of `n` starts after the first line break at or past `k/n` of the
-/// `len` bytes after `skip`. Returns the bytes read.
-fn read_all(
-    reader: &mut impl Read,
-    len: u64,
-    skip: usize,
-    hash: &std::sync::mpsc::SyncSender<Arc<Vec<u8>>>,
-    parts: &[std::sync::mpsc::SyncSender<Slice>],
-) -> std::io::Result<u64> {
-    let stopped = || std::io::Error::other("a checking thread stopped");
-    let n = parts.len() as u64;
-    let body = len.saturating_sub(skip as u64);
-    let targets: Vec<u64> = (1..n).map(|k| skip as u64 + body * k / n).collect();
-    let mut part = 0;
-    let mut to_skip = skip;
+/// The SHA-256 of the whole text, whether it is valid UTF-8, and its length.
+fn hash_all(mut reader: impl Read) -> std::io::Result<([u8; 32], bool, u64)> {
+    let mut hasher = Sha256::new();
+    let mut tail = Vec::new();
+    let mut utf8 = true;
     let mut read = 0u64;
+    let mut buf = vec![0u8; CHUNK];
     loop {
-        let mut buf = vec![0u8; 1 << 20];
         let got = match reader.read(&mut buf) {
-            Ok(0) => return Ok(read),
+            Ok(0) => break,
             Ok(got) => got,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        buf.truncate(got);
-        let buf = Arc::new(buf);
-        hash.send(buf.clone())
-            .map_err(|_| std::io::Error::other("the hashing thread stopped"))?;
-        let skipped = to_skip.min(got);
-        to_skip -= skipped;
-        let mut from = skipped;
-        while from < got {
-            // Where the current part ends in this chunk, if it does.
-            let cut = targets
-                .get(part)
-                .filter(|&&target| read + got as u64 > target)
-                .and_then(|&target| {
-                    let look = from.max(target.saturating_sub(read) as usize);
-                    memchr::memchr(b'\n', &buf[look..]).map(|at| look + at + 1)
-                });
-            let to = cut.unwrap_or(got);
-            parts[part]
-                .send((read + from as u64, buf.clone(), from..to))
-                .map_err(|_| stopped())?;
-            if cut.is_some() {
-                part += 1;
-            }
-            from = to;
-        }
+        hasher.update(&buf[..got]);
+        utf8 = utf8 && utf8_ok(&buf[..got], &mut tail);
         read += got as u64;
     }
+    Ok((hasher.finalize().into(), utf8 && tail.is_empty(), read))
+}
+
+/// Where a part starts: at an offset, or after the first line break at or past one.
+#[derive(Clone, Copy)]
+enum Cut {
+    At(u64),
+    After(u64),
+}
+
+/// Feeds `checker` the part from `from` up to and with the first line break at or past `to`
+/// (or to the end); whether the part holds any byte.
+fn check_part(
+    mut reader: impl Read + Seek,
+    from: Cut,
+    to: Option<u64>,
+    checker: &mut Checker,
+) -> std::io::Result<bool> {
+    let (mut pos, mut seeking) = match from {
+        Cut::At(at) => (at, false),
+        Cut::After(at) => (at, true),
+    };
+    reader.seek(SeekFrom::Start(pos))?;
+    let mut started = false;
+    let mut buf = vec![0u8; CHUNK];
+    while checker.clean {
+        let got = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(got) => got,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..got];
+        let mut start = 0;
+        if seeking {
+            match memchr::memchr(b'\n', chunk) {
+                Some(at) => {
+                    start = at + 1;
+                    seeking = false;
+                }
+                None => {
+                    pos += got as u64;
+                    continue;
+                }
+            }
+        }
+        // Where the part ends in this chunk, if it does: after the first line break at or past
+        // `to`, which the part after it starts after.
+        let mut end = got;
+        let mut last = false;
+        if let Some(to) = to.filter(|&to| pos + got as u64 > to) {
+            let look = to.saturating_sub(pos) as usize;
+            if let Some(at) = memchr::memchr(b'\n', &chunk[look..]) {
+                end = look + at + 1;
+                last = true;
+            }
+        }
+        if start < end {
+            if !started && matches!(from, Cut::After(_)) {
+                checker.splits.push(Split {
+                    offset: pos + start as u64,
+                    record: 0,
+                });
+            }
+            started = true;
+            checker.base = pos + start as u64;
+            checker.feed(&chunk[start..end]);
+        }
+        pos += got as u64;
+        if last {
+            break;
+        }
+    }
+    Ok(started)
 }
 
 /// Checks `chunk` as the continuation of a UTF-8 text whose last, incomplete character is in

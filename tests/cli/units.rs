@@ -54,7 +54,7 @@ fn a_clean_file_read_in_parts_is_the_file() {
     }
     std::fs::write(&path, &text).unwrap();
     let scanned = scan::scan(
-        || Ok(text.as_bytes()),
+        || Ok(std::io::Cursor::new(text.as_bytes())),
         text.len() as u64,
         0,
         b',',
