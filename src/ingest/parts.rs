@@ -8,14 +8,21 @@
 
 use std::any::Any;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use polars_arrow::array::{Utf8ViewArray, View};
+use polars_arrow::datatypes::ArrowDataType;
+use polars_buffer::Buffer;
 
 use super::LINE;
 use super::scan::Split;
+use crate::normalize::text::Validity;
+
+/// The longest part read at once, well within a view's 32-bit offset.
+const PART_LIMIT: u64 = 1 << 30;
 
 /// A clean file as a polars scan: projections are pushed down to it.
 #[derive(Debug, Clone)]
@@ -115,6 +122,12 @@ impl Parts {
 
     /// Reads the columns at `wanted` (and `line` when `with_line`) of the records in
     /// `start..end`, the first of which is record `record`; at most `limit` records.
+    ///
+    /// The structure check found every record whole, so a record's cells are told apart by
+    /// their separators alone, and each wanted cell is copied once, straight into its column's
+    /// text. (The csv crate copied each record into a record of its own first, and a text
+    /// builder then copied each cell again, doubling its buffer as it filled.) A part that is
+    /// not what the check saw (the file changed since) is an error, not a misread row.
     fn read_part(
         &self,
         (start, end, record): (u64, u64, u64),
@@ -123,14 +136,15 @@ impl Parts {
         limit: Option<usize>,
     ) -> PolarsResult<Vec<Column>> {
         let io = |e: std::io::Error| polars_err!(ComputeError: "{}: {e}", self.path.display());
+        let changed = || polars_err!(ComputeError: "{}: the file changed while it was read", self.path.display());
         let mut file = File::open(&self.path).map_err(io)?;
         file.seek(SeekFrom::Start(start)).map_err(io)?;
-        let part = BufReader::with_capacity(1 << 20, file.take(end.saturating_sub(start)));
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .has_headers(false)
-            .from_reader(part);
-        // About as many records as the file's average record length gives.
+        let mut part = file.take(end.saturating_sub(start));
+        // The column each field goes to, if it is wanted.
+        let mut slot: Vec<Option<usize>> = vec![None; self.columns.len()];
+        for (n, &i) in wanted.iter().enumerate() {
+            slot[i] = Some(n);
+        }
         let body = self
             .len
             .saturating_sub(self.splits.first().map_or(0, |s| s.offset))
@@ -138,28 +152,52 @@ impl Parts {
         let guess = usize::try_from((end - start) * self.records / body)
             .unwrap_or(1024)
             .min(limit.unwrap_or(usize::MAX));
-        let mut builders: Vec<StringChunkedBuilder> = wanted
+        let mut columns: Vec<TextColumn> = wanted
             .iter()
-            .map(|i| StringChunkedBuilder::new(self.columns[*i].as_str().into(), guess))
+            .map(|_| TextColumn::with_capacity(guess))
             .collect();
         let mut lines: Vec<IdxSize> = Vec::new();
-        let mut row = csv::ByteRecord::new();
+        let mut splitter = Splitter::new(self.delimiter, self.columns.len());
+        // Reads on until `buf` holds `len` bytes; whether the part ended first.
+        let fill = |part: &mut std::io::Take<File>, buf: &mut Vec<u8>, len: usize| {
+            let want = len.saturating_sub(buf.len());
+            buf.reserve(want);
+            let got = part.take(want as u64).read_to_end(buf).map_err(io)?;
+            Ok::<_, PolarsError>(got < want)
+        };
+        let mut buf: Vec<u8> = Vec::with_capacity(READ_BYTES);
+        let mut at = 0;
         let mut index = record;
-        while limit.is_none_or(|n| ((index - record) as usize) < n)
-            && reader
-                .read_byte_record(&mut row)
-                .map_err(|e| polars_err!(ComputeError: "{}: {e}", self.path.display()))?
-        {
-            // The structure check found the whole file valid UTF-8; the record's fields, which
-            // the csv crate keeps one after the other, are checked at once.
-            let text = std::str::from_utf8(row.as_slice())
-                .map_err(|e| polars_err!(ComputeError: "{}: {e}", self.path.display()))?;
-            for (builder, i) in builders.iter_mut().zip(wanted) {
-                match row.range(*i).and_then(|r| text.get(r)) {
-                    None | Some("") => builder.append_null(),
-                    Some(value) => builder.append_value(value),
+        let mut eof = false;
+        while limit.is_none_or(|n| ((index - record) as usize) < n) {
+            if !eof && buf.len() - at < READ_BYTES / 2 {
+                // Keep the unread tail (a record cut by the last read), and read on after it.
+                buf.drain(..at);
+                at = 0;
+                let len = READ_BYTES.max(buf.len() * 2);
+                eof = fill(&mut part, &mut buf, len)?;
+                continue;
+            }
+            if at == buf.len() {
+                break;
+            }
+            let Some(next) = splitter.split(&buf, at, eof).map_err(|()| changed())? else {
+                if eof {
+                    return Err(changed());
+                }
+                // The record runs past what was read: read more of it.
+                let len = buf.len() * 2;
+                eof = fill(&mut part, &mut buf, len)?;
+                continue;
+            };
+            for (cell, slot) in splitter.cells.iter().zip(&slot) {
+                if let Some(slot) = slot {
+                    columns[*slot]
+                        .push(&buf, cell, &mut splitter.unquoted)
+                        .map_err(|_| changed())?;
                 }
             }
+            at = next;
             if with_line {
                 let line = match &self.record_lines {
                     Some(lines) => lines.get(index as usize).copied().unwrap_or(u32::MAX),
@@ -169,14 +207,185 @@ impl Parts {
             }
             index += 1;
         }
-        let mut columns: Vec<Column> = builders
+        let mut columns: Vec<Column> = columns
             .into_iter()
-            .map(|b| b.finish().into_column())
+            .zip(wanted)
+            .map(|(column, i)| column.finish(self.columns[*i].as_str()).into_column())
             .collect();
         if with_line {
             columns.push(Column::new(LINE.into(), lines));
         }
         Ok(columns)
+    }
+}
+
+/// The bytes read at a time: a few records' worth stays in the cache while they are split.
+const READ_BYTES: usize = 1 << 20;
+
+/// A cell of a record: its bytes in the read buffer, and whether they hold doubled quotes.
+#[derive(Clone, Default)]
+struct Cell {
+    range: std::ops::Range<usize>,
+    escaped: bool,
+}
+
+/// Splits the records of a clean file into cells.
+struct Splitter {
+    delimiter: u8,
+    fields: usize,
+    /// Bytes that end an unquoted cell.
+    special: [bool; 256],
+    /// The cells of the record last split.
+    cells: Vec<Cell>,
+    /// A quoted cell's text without its doubled quotes.
+    unquoted: Vec<u8>,
+}
+
+impl Splitter {
+    fn new(delimiter: u8, fields: usize) -> Splitter {
+        let mut special = [false; 256];
+        for b in [delimiter, b'\n', b'\r'] {
+            special[b as usize] = true;
+        }
+        Splitter {
+            delimiter,
+            fields,
+            special,
+            cells: vec![Cell::default(); fields],
+            unquoted: Vec::new(),
+        }
+    }
+
+    /// Splits the record at `at` of `bytes` into [`Self::cells`]: where the next record starts,
+    /// or `None` when the record runs past the bytes (unless they are the whole rest, `eof`),
+    /// or an error when the bytes are not a clean record.
+    fn split(&mut self, bytes: &[u8], mut at: usize, eof: bool) -> Result<Option<usize>, ()> {
+        for field in 0..self.fields {
+            let (range, escaped, next) = if bytes.get(at) == Some(&b'"') {
+                // A quoted cell ends at the quote that no quote follows.
+                let mut from = at + 1;
+                let mut escaped = false;
+                loop {
+                    let Some(quote) = memchr::memchr(b'"', &bytes[from..]) else {
+                        return Ok(None);
+                    };
+                    let quote = from + quote;
+                    match bytes.get(quote + 1) {
+                        Some(b'"') => {
+                            escaped = true;
+                            from = quote + 2;
+                        }
+                        None if !eof => return Ok(None),
+                        _ => break (at + 1..quote, escaped, quote + 1),
+                    }
+                }
+            } else {
+                let mut e = at;
+                while e < bytes.len() && !self.special[bytes[e] as usize] {
+                    e += 1;
+                }
+                (at..e, false, e)
+            };
+            self.cells[field] = Cell { range, escaped };
+            // What follows the cell: the delimiter, or after the last the record's end.
+            at = match (bytes.get(next), bytes.get(next + 1)) {
+                (None, _) if !eof => return Ok(None),
+                (Some(b'\r'), None) if !eof => return Ok(None),
+                (Some(&d), _) if d == self.delimiter && field + 1 < self.fields => next + 1,
+                _ if field + 1 < self.fields => return Err(()),
+                (None, _) => next,
+                (Some(b'\n'), _) => next + 1,
+                (Some(b'\r'), Some(b'\n')) => next + 2,
+                _ => return Err(()),
+            };
+        }
+        Ok(Some(at))
+    }
+}
+
+/// A text column as it is read: views of its cells, and its own text in blocks that are never
+/// moved (a value of up to 12 bytes is held in its view).
+struct TextColumn {
+    views: Vec<View>,
+    validity: Validity,
+    blocks: Vec<Vec<u8>>,
+}
+
+impl TextColumn {
+    /// Text blocks of a megabyte: a column's last block is the only one not full.
+    const BLOCK: usize = 1 << 20;
+
+    fn with_capacity(rows: usize) -> TextColumn {
+        TextColumn {
+            views: Vec::with_capacity(rows),
+            validity: Validity::with_capacity(rows),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// Appends the cell of `bytes` (an empty one is null).
+    fn push(
+        &mut self,
+        bytes: &[u8],
+        cell: &Cell,
+        unquoted: &mut Vec<u8>,
+    ) -> Result<(), std::str::Utf8Error> {
+        let mut value = &bytes[cell.range.clone()];
+        if cell.escaped {
+            unquoted.clear();
+            for (i, part) in value.split(|b| *b == b'"').step_by(2).enumerate() {
+                if i > 0 {
+                    unquoted.push(b'"');
+                }
+                unquoted.extend_from_slice(part);
+            }
+            value = unquoted;
+        }
+        // Cells start and end at ASCII separators: a whole cell of UTF-8 text is UTF-8.
+        std::str::from_utf8(value)?;
+        if value.is_empty() {
+            self.views.push(View::default());
+            self.validity.push(false);
+            return Ok(());
+        }
+        self.validity.push(true);
+        if value.len() <= View::MAX_INLINE_SIZE as usize {
+            self.views.push(View::new_inline(value));
+            return Ok(());
+        }
+        if self
+            .blocks
+            .last()
+            .is_none_or(|b| b.capacity() - b.len() < value.len())
+        {
+            self.blocks
+                .push(Vec::with_capacity(Self::BLOCK.max(value.len())));
+        }
+        let block = self.blocks.len() - 1;
+        let text = &mut self.blocks[block];
+        let offset = text.len() as u32;
+        text.extend_from_slice(value);
+        // SAFETY: the value, longer than an inline one, was just written at `offset` of the
+        // block, whose index is `block`.
+        self.views
+            .push(unsafe { View::new_noninline_unchecked(value, block as u32, offset) });
+        Ok(())
+    }
+
+    fn finish(self, name: &str) -> StringChunked {
+        let buffers: Vec<Buffer<u8>> = self.blocks.into_iter().map(Buffer::from).collect();
+        // SAFETY: every view is inline or points at its UTF-8 value in its block; a null is
+        // the empty view, its bit unset.
+        let array = unsafe {
+            Utf8ViewArray::new_unchecked_unknown_md(
+                ArrowDataType::Utf8View,
+                self.views.into(),
+                buffers.into(),
+                self.validity.finish(),
+                None,
+            )
+        };
+        StringChunked::with_chunk(name.into(), array)
     }
 }
 
@@ -204,15 +413,40 @@ impl AnonymousScan for Parts {
                 names.iter().any(|n| n == LINE),
             ),
         };
-        let threads = match options.n_rows {
-            Some(_) => 1,
-            None => crate::parallel::cores(),
+        // A part is read into memory whole, and a view's offset is 32 bits: no part is longer
+        // than `PART_LIMIT`, and each core reads its parts one after another.
+        let cores = crate::parallel::cores();
+        let ranges = match options.n_rows {
+            // The first `n` records lie before the first boundary at or past record `n`.
+            Some(n) => {
+                let first = self.splits.first().map_or(0, |s| s.record);
+                let end = self
+                    .splits
+                    .iter()
+                    .find(|s| s.record >= first + n as u64)
+                    .map_or(self.len, |s| s.offset);
+                Parts {
+                    len: end,
+                    ..self.clone()
+                }
+                .ranges(1)
+            }
+            None => {
+                let body = self.len - self.splits.first().map_or(0, |s| s.offset);
+                let parts = usize::try_from(body.div_ceil(PART_LIMIT)).unwrap_or(usize::MAX);
+                self.ranges(parts.max(cores))
+            }
         };
-        let parts = crate::parallel::map(self.ranges(threads), |range| {
-            self.read_part(range, &wanted, with_line, options.n_rows)
+        let per = ranges.len().div_ceil(cores).max(1);
+        let groups: Vec<Vec<(u64, u64, u64)>> = ranges.chunks(per).map(<[_]>::to_vec).collect();
+        let parts = crate::parallel::map(groups, |group| {
+            group
+                .into_iter()
+                .map(|range| self.read_part(range, &wanted, with_line, options.n_rows))
+                .collect::<Vec<_>>()
         });
         let mut frame: Option<DataFrame> = None;
-        for part in parts {
+        for part in parts.into_iter().flatten() {
             let part = DataFrame::new_infer_height(part?)?;
             match &mut frame {
                 None => frame = Some(part),
