@@ -8,6 +8,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    listaudit::memory::configure();
     let cli = listaudit::cli::Cli::parse();
     match listaudit::run(cli) {
         Ok(status) => status.into(),

@@ -1,6 +1,6 @@
 //! The reader of a clean file (see [`super::scan`]): the file is cut at record boundaries the
-//! structure check found, and each part is parsed by the csv crate on a thread of its own,
-//! into only the columns the run uses.
+//! structure check found, and each part is split into its cells on a thread of its own, into
+//! only the columns the run uses (see [`Parts::read_part`]).
 //!
 //! polars' own CSV reader first counts the file's lines to find where to cut, then parses, and
 //! hands over hundreds of small chunks; with the boundaries already known, parsing is all that
@@ -158,14 +158,24 @@ impl Parts {
             .collect();
         let mut lines: Vec<IdxSize> = Vec::new();
         let mut splitter = Splitter::new(self.delimiter, self.columns.len());
-        // Reads on until `buf` holds `len` bytes; whether the part ended first.
-        let fill = |part: &mut std::io::Take<File>, buf: &mut Vec<u8>, len: usize| {
-            let want = len.saturating_sub(buf.len());
-            buf.reserve(want);
-            let got = part.take(want as u64).read_to_end(buf).map_err(io)?;
-            Ok::<_, PolarsError>(got < want)
-        };
+        // Reads on until `buf` holds `len` bytes, and checks that what was read is UTF-8 up to
+        // its last whole character (`checked`); whether the part ended first. Cells start and
+        // end at ASCII separators, so each cell of checked text is UTF-8 too.
+        let fill =
+            |part: &mut std::io::Take<File>, buf: &mut Vec<u8>, checked: &mut usize, len: usize| {
+                let want = len.saturating_sub(buf.len());
+                buf.reserve(want);
+                let got = part.take(want as u64).read_to_end(buf).map_err(io)?;
+                let eof = got < want;
+                match std::str::from_utf8(&buf[*checked..]) {
+                    Ok(_) => *checked = buf.len(),
+                    Err(e) if e.error_len().is_none() && !eof => *checked += e.valid_up_to(),
+                    Err(_) => return Err(changed()),
+                }
+                Ok::<_, PolarsError>(eof)
+            };
         let mut buf: Vec<u8> = Vec::with_capacity(READ_BYTES);
+        let mut checked = 0;
         let mut at = 0;
         let mut index = record;
         let mut eof = false;
@@ -173,28 +183,28 @@ impl Parts {
             if !eof && buf.len() - at < READ_BYTES / 2 {
                 // Keep the unread tail (a record cut by the last read), and read on after it.
                 buf.drain(..at);
+                checked -= at;
                 at = 0;
                 let len = READ_BYTES.max(buf.len() * 2);
-                eof = fill(&mut part, &mut buf, len)?;
+                eof = fill(&mut part, &mut buf, &mut checked, len)?;
                 continue;
             }
             if at == buf.len() {
                 break;
             }
-            let Some(next) = splitter.split(&buf, at, eof).map_err(|()| changed())? else {
+            let next = splitter.split(&buf, at, eof).map_err(|()| changed())?;
+            let Some(next) = next.filter(|&next| next <= checked) else {
                 if eof {
                     return Err(changed());
                 }
                 // The record runs past what was read: read more of it.
                 let len = buf.len() * 2;
-                eof = fill(&mut part, &mut buf, len)?;
+                eof = fill(&mut part, &mut buf, &mut checked, len)?;
                 continue;
             };
             for (cell, slot) in splitter.cells.iter().zip(&slot) {
                 if let Some(slot) = slot {
-                    columns[*slot]
-                        .push(&buf, cell, &mut splitter.unquoted)
-                        .map_err(|_| changed())?;
+                    columns[*slot].push(&buf, cell, &mut splitter.unquoted);
                 }
             }
             at = next;
@@ -256,6 +266,33 @@ impl Splitter {
         }
     }
 
+    /// Where the unquoted cell at `at` ends: at the first delimiter or line end. Eight bytes
+    /// at a time: the lowest byte the zero-byte test of `word ^ b…b` flags is the first `b`.
+    fn unquoted_end(&self, bytes: &[u8], mut at: usize) -> usize {
+        const LOW: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+        let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
+        let (delimiter, lf, cr) = (
+            LOW * u64::from(self.delimiter),
+            LOW * u64::from(b'\n'),
+            LOW * u64::from(b'\r'),
+        );
+        while let Some(word) = bytes.get(at..at + 8) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            let word = u64::from_le_bytes(eight);
+            let found = zero(word ^ delimiter) | zero(word ^ lf) | zero(word ^ cr);
+            if found != 0 {
+                return at + (found.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+        }
+        while at < bytes.len() && !self.special[bytes[at] as usize] {
+            at += 1;
+        }
+        at
+    }
+
     /// Splits the record at `at` of `bytes` into [`Self::cells`]: where the next record starts,
     /// or `None` when the record runs past the bytes (unless they are the whole rest, `eof`),
     /// or an error when the bytes are not a clean record.
@@ -280,10 +317,7 @@ impl Splitter {
                     }
                 }
             } else {
-                let mut e = at;
-                while e < bytes.len() && !self.special[bytes[e] as usize] {
-                    e += 1;
-                }
+                let e = self.unquoted_end(bytes, at);
                 (at..e, false, e)
             };
             self.cells[field] = Cell { range, escaped };
@@ -323,13 +357,8 @@ impl TextColumn {
         }
     }
 
-    /// Appends the cell of `bytes` (an empty one is null).
-    fn push(
-        &mut self,
-        bytes: &[u8],
-        cell: &Cell,
-        unquoted: &mut Vec<u8>,
-    ) -> Result<(), std::str::Utf8Error> {
+    /// Appends the cell of `bytes` (an empty one is null), which are UTF-8.
+    fn push(&mut self, bytes: &[u8], cell: &Cell, unquoted: &mut Vec<u8>) {
         let mut value = &bytes[cell.range.clone()];
         if cell.escaped {
             unquoted.clear();
@@ -341,17 +370,15 @@ impl TextColumn {
             }
             value = unquoted;
         }
-        // Cells start and end at ASCII separators: a whole cell of UTF-8 text is UTF-8.
-        std::str::from_utf8(value)?;
         if value.is_empty() {
             self.views.push(View::default());
             self.validity.push(false);
-            return Ok(());
+            return;
         }
         self.validity.push(true);
         if value.len() <= View::MAX_INLINE_SIZE as usize {
             self.views.push(View::new_inline(value));
-            return Ok(());
+            return;
         }
         if self
             .blocks
@@ -369,7 +396,6 @@ impl TextColumn {
         // block, whose index is `block`.
         self.views
             .push(unsafe { View::new_noninline_unchecked(value, block as u32, offset) });
-        Ok(())
     }
 
     fn finish(self, name: &str) -> StringChunked {

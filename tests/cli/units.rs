@@ -334,19 +334,26 @@ fn a_file_changed_after_its_check_is_an_error() {
         1 << 20,
     )
     .unwrap();
-    std::fs::write(&path, "c0,c1\na@x.nl,1\nb@x.nl;2\n").unwrap();
-    let parts = Parts {
-        path,
-        delimiter: b',',
-        columns: vec!["c0".into(), "c1".into()],
-        splits: scanned.splits,
-        len: scanned.len,
-        records: scanned.records,
-        record_lines: None,
-    };
-    let error = parts.frame().unwrap().collect().unwrap_err();
-    assert!(
-        error.to_string().contains("changed while it was read"),
-        "{error}"
-    );
+    // A record that lost a cell, and text that is no longer UTF-8.
+    let changed: [&[u8]; 2] = [
+        b"c0,c1\na@x.nl,1\nb@x.nl;2\n",
+        b"c0,c1\na@x.nl,1\nb@x.nl,\xff\n",
+    ];
+    for text in changed {
+        std::fs::write(&path, text).unwrap();
+        let parts = Parts {
+            path: path.clone(),
+            delimiter: b',',
+            columns: vec!["c0".into(), "c1".into()],
+            splits: scanned.splits.clone(),
+            len: scanned.len,
+            records: scanned.records,
+            record_lines: None,
+        };
+        let error = parts.frame().unwrap().collect().unwrap_err();
+        assert!(
+            error.to_string().contains("changed while it was read"),
+            "{error}"
+        );
+    }
 }
