@@ -37,7 +37,6 @@ fn the_outcome_table_follows_spec_order() {
 /// row's line, a projection, and a limit.
 #[test]
 fn a_clean_file_read_in_parts_is_the_file() {
-    use listaudit::ingest::{parts::Parts, scan};
     use polars::prelude::*;
 
     let dir = tempfile::tempdir().unwrap();
@@ -52,28 +51,10 @@ fn a_clean_file_read_in_parts_is_the_file() {
         };
         text.push_str(&format!("p{i}@example.nl,Name {i},{note}\n"));
     }
-    std::fs::write(&path, &text).unwrap();
-    let scanned = scan::scan(
-        || Ok(std::io::Cursor::new(text.as_bytes())),
-        text.len() as u64,
-        0,
-        b',',
-        3,
-        Some(0),
-        256,
-    )
-    .unwrap();
-    assert!(scanned.clean);
-    assert!(scanned.splits.len() > 10, "{} splits", scanned.splits.len());
-    let parts = || Parts {
-        path: path.clone(),
-        delimiter: b',',
-        columns: vec!["email".into(), "name".into(), "note".into()],
-        splits: scanned.splits.clone(),
-        len: scanned.len,
-        records: scanned.records,
-        record_lines: scanned.record_lines.clone().map(std::sync::Arc::new),
-    };
+    let (parts, clean) = checked_parts(&path, text.as_bytes(), &["email", "name", "note"], 256);
+    assert!(clean);
+    assert!(parts.splits.len() > 10, "{} splits", parts.splits.len());
+    let parts = || parts.clone();
     let frame = parts().frame().unwrap().collect().unwrap();
 
     let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -220,41 +201,51 @@ fn a_fitted_text_column_holds_the_same_values() {
     );
 }
 
-/// `text` (a header and records of `fields` cells) written to a file, checked, and read by
-/// its parts; `None` when the check finds it not clean. Boundaries every `split_bytes`.
-pub fn read_by_parts(
+/// `text` written to `path` and checked as a file of the `columns`, with boundaries every
+/// `split_bytes`; its parts, and whether the check found it clean.
+pub fn checked_parts(
+    path: &std::path::Path,
     text: &[u8],
-    fields: usize,
+    columns: &[&str],
     split_bytes: u64,
-) -> Option<polars::prelude::DataFrame> {
+) -> (listaudit::ingest::parts::Parts, bool) {
     use listaudit::ingest::{parts::Parts, scan};
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("list.csv");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(path, text).unwrap();
     let scanned = scan::scan(
         || Ok(std::io::Cursor::new(text)),
         text.len() as u64,
         0,
         b',',
-        fields,
+        columns.len(),
         Some(0),
         split_bytes,
     )
     .unwrap();
-    if !scanned.clean {
-        return None;
-    }
     let parts = Parts {
-        path: path.clone(),
+        path: path.to_path_buf(),
         delimiter: b',',
-        columns: (0..fields).map(|i| format!("c{i}")).collect(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
         splits: scanned.splits,
         len: scanned.len,
         records: scanned.records,
         record_lines: scanned.record_lines.map(std::sync::Arc::new),
     };
-    Some(parts.frame().unwrap().collect().unwrap())
+    (parts, scanned.clean)
+}
+
+/// `text` (a header and records of `fields` cells, `c0`, `c1`, …) read by its parts; `None`
+/// when the check finds it not clean. Boundaries every `split_bytes`.
+pub fn read_by_parts(
+    text: &[u8],
+    fields: usize,
+    split_bytes: u64,
+) -> Option<polars::prelude::DataFrame> {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..fields).map(|i| format!("c{i}")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (parts, clean) = checked_parts(&dir.path().join("list.csv"), text, &names, split_bytes);
+    clean.then(|| parts.frame().unwrap().collect().unwrap())
 }
 
 /// The records of `text` after its header as the csv crate reads them, an empty cell as none.
@@ -319,21 +310,15 @@ fn a_large_clean_file_reads_across_its_reads() {
 /// not rows read askew.
 #[test]
 fn a_file_changed_after_its_check_is_an_error() {
-    use listaudit::ingest::{parts::Parts, scan};
-
-    let text = "c0,c1\na@x.nl,1\nb@x.nl,2\n";
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("list.csv");
-    let scanned = scan::scan(
-        || Ok(std::io::Cursor::new(text.as_bytes())),
-        text.len() as u64,
-        0,
-        b',',
-        2,
-        Some(0),
+    let (parts, clean) = checked_parts(
+        &path,
+        b"c0,c1\na@x.nl,1\nb@x.nl,2\n",
+        &["c0", "c1"],
         1 << 20,
-    )
-    .unwrap();
+    );
+    assert!(clean);
     // A record that lost a cell, and text that is no longer UTF-8.
     let changed: [&[u8]; 2] = [
         b"c0,c1\na@x.nl,1\nb@x.nl;2\n",
@@ -341,16 +326,7 @@ fn a_file_changed_after_its_check_is_an_error() {
     ];
     for text in changed {
         std::fs::write(&path, text).unwrap();
-        let parts = Parts {
-            path: path.clone(),
-            delimiter: b',',
-            columns: vec!["c0".into(), "c1".into()],
-            splits: scanned.splits.clone(),
-            len: scanned.len,
-            records: scanned.records,
-            record_lines: None,
-        };
-        let error = parts.frame().unwrap().collect().unwrap_err();
+        let error = parts.clone().frame().unwrap().collect().unwrap_err();
         assert!(
             error.to_string().contains("changed while it was read"),
             "{error}"
