@@ -21,9 +21,6 @@ use super::LINE;
 use super::scan::Split;
 use crate::normalize::text::Validity;
 
-/// The longest part read at once, well within a view's 32-bit offset.
-const PART_LIMIT: u64 = 1 << 30;
-
 /// A clean file as a polars scan: projections are pushed down to it.
 #[derive(Debug, Clone)]
 pub struct Parts {
@@ -439,40 +436,15 @@ impl AnonymousScan for Parts {
                 names.iter().any(|n| n == LINE),
             ),
         };
-        // A part is read into memory whole, and a view's offset is 32 bits: no part is longer
-        // than `PART_LIMIT`, and each core reads its parts one after another.
-        let cores = crate::parallel::cores();
-        let ranges = match options.n_rows {
-            // The first `n` records lie before the first boundary at or past record `n`.
-            Some(n) => {
-                let first = self.splits.first().map_or(0, |s| s.record);
-                let end = self
-                    .splits
-                    .iter()
-                    .find(|s| s.record >= first + n as u64)
-                    .map_or(self.len, |s| s.offset);
-                Parts {
-                    len: end,
-                    ..self.clone()
-                }
-                .ranges(1)
-            }
-            None => {
-                let body = self.len - self.splits.first().map_or(0, |s| s.offset);
-                let parts = usize::try_from(body.div_ceil(PART_LIMIT)).unwrap_or(usize::MAX);
-                self.ranges(parts.max(cores))
-            }
+        let threads = match options.n_rows {
+            Some(_) => 1,
+            None => crate::parallel::cores(),
         };
-        let per = ranges.len().div_ceil(cores).max(1);
-        let groups: Vec<Vec<(u64, u64, u64)>> = ranges.chunks(per).map(<[_]>::to_vec).collect();
-        let parts = crate::parallel::map(groups, |group| {
-            group
-                .into_iter()
-                .map(|range| self.read_part(range, &wanted, with_line, options.n_rows))
-                .collect::<Vec<_>>()
+        let parts = crate::parallel::map(self.ranges(threads), |range| {
+            self.read_part(range, &wanted, with_line, options.n_rows)
         });
         let mut frame: Option<DataFrame> = None;
-        for part in parts.into_iter().flatten() {
+        for part in parts {
             let part = DataFrame::new_infer_height(part?)?;
             match &mut frame {
                 None => frame = Some(part),
