@@ -278,8 +278,9 @@ const PARTITION_BITS: u32 = 8;
 ///
 /// One hash table of every key would miss the cache on almost every row. So the rows are
 /// first hashed, one share of them per core, into partitions by the top bits of the hash,
-/// each in row order; then each partition's keys, a few thousand, are looked up in a table
-/// of their own that stays in the cache, the partitions shared over the cores. Only keys
+/// each in row order; then each partition's keys, a 256th of them (40 thousand of ten
+/// million), are looked up in a table of their own that stays in the cache, the partitions
+/// shared over the cores. Only keys
 /// whose next 32 hash bits agree are compared.
 pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> Vec<bool> {
     let len: usize = chunks.iter().map(|c| c.len()).sum();
