@@ -12,6 +12,7 @@
 //! Data flows one way; the rules of SPEC §3 are data in [`decide::rules`], compiled to polars
 //! expressions over the whole frame.
 
+pub mod bytes;
 pub mod cli;
 pub mod commands;
 pub mod decide;

@@ -176,32 +176,32 @@ impl Parts {
         let mut at = 0;
         let mut index = record;
         let mut eof = false;
+        // A quoted cell's text without its doubled quotes.
+        let mut unquoted: Vec<u8> = Vec::new();
         while limit.is_none_or(|n| ((index - record) as usize) < n) {
-            if !eof && buf.len() - at < READ_BYTES / 2 {
-                // Keep the unread tail (a record cut by the last read), and read on after it.
+            if eof && at == buf.len() {
+                break;
+            }
+            let next = if at < buf.len() {
+                splitter.split(&buf, at, eof).map_err(|()| changed())?
+            } else {
+                None
+            };
+            let Some(next) = next.filter(|&next| next <= checked) else {
+                if eof {
+                    return Err(changed());
+                }
+                // The record runs past what was read: keep what was read of it, read on.
                 buf.drain(..at);
                 checked -= at;
                 at = 0;
                 let len = READ_BYTES.max(buf.len() * 2);
                 eof = fill(&mut part, &mut buf, &mut checked, len)?;
                 continue;
-            }
-            if at == buf.len() {
-                break;
-            }
-            let next = splitter.split(&buf, at, eof).map_err(|()| changed())?;
-            let Some(next) = next.filter(|&next| next <= checked) else {
-                if eof {
-                    return Err(changed());
-                }
-                // The record runs past what was read: read more of it.
-                let len = buf.len() * 2;
-                eof = fill(&mut part, &mut buf, &mut checked, len)?;
-                continue;
             };
             for (cell, slot) in splitter.cells.iter().zip(&slot) {
                 if let Some(slot) = slot {
-                    columns[*slot].push(&buf, cell, &mut splitter.unquoted);
+                    columns[*slot].push(&buf, cell, &mut unquoted);
                 }
             }
             at = next;
@@ -240,54 +240,17 @@ struct Cell {
 struct Splitter {
     delimiter: u8,
     fields: usize,
-    /// Bytes that end an unquoted cell.
-    special: [bool; 256],
     /// The cells of the record last split.
     cells: Vec<Cell>,
-    /// A quoted cell's text without its doubled quotes.
-    unquoted: Vec<u8>,
 }
 
 impl Splitter {
     fn new(delimiter: u8, fields: usize) -> Splitter {
-        let mut special = [false; 256];
-        for b in [delimiter, b'\n', b'\r'] {
-            special[b as usize] = true;
-        }
         Splitter {
             delimiter,
             fields,
-            special,
             cells: vec![Cell::default(); fields],
-            unquoted: Vec::new(),
         }
-    }
-
-    /// Where the unquoted cell at `at` ends: at the first delimiter or line end. Eight bytes
-    /// at a time: the lowest byte the zero-byte test of `word ^ b…b` flags is the first `b`.
-    fn unquoted_end(&self, bytes: &[u8], mut at: usize) -> usize {
-        const LOW: u64 = u64::from_le_bytes([0x01; 8]);
-        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-        let zero = |x: u64| x.wrapping_sub(LOW) & !x & HIGH;
-        let (delimiter, lf, cr) = (
-            LOW * u64::from(self.delimiter),
-            LOW * u64::from(b'\n'),
-            LOW * u64::from(b'\r'),
-        );
-        while let Some(word) = bytes.get(at..at + 8) {
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(word);
-            let word = u64::from_le_bytes(eight);
-            let found = zero(word ^ delimiter) | zero(word ^ lf) | zero(word ^ cr);
-            if found != 0 {
-                return at + (found.trailing_zeros() / 8) as usize;
-            }
-            at += 8;
-        }
-        while at < bytes.len() && !self.special[bytes[at] as usize] {
-            at += 1;
-        }
-        at
     }
 
     /// Splits the record at `at` of `bytes` into [`Self::cells`]: where the next record starts,
@@ -314,8 +277,9 @@ impl Splitter {
                     }
                 }
             } else {
-                let e = self.unquoted_end(bytes, at);
-                (at..e, false, e)
+                let end = crate::bytes::first_of(&bytes[at..], [self.delimiter, b'\n', b'\r'])
+                    .map_or(bytes.len(), |n| at + n);
+                (at..end, false, end)
             };
             self.cells[field] = Cell { range, escaped };
             // What follows the cell: the delimiter, or after the last the record's end.

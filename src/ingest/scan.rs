@@ -514,6 +514,16 @@ fn check_in_parts<R: Read + Seek>(
     }))
 }
 
+/// One read into `buf`, again if a signal interrupted it; 0 at the end.
+fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            read => return read,
+        }
+    }
+}
+
 /// The SHA-256 of the whole text, whether it is valid UTF-8, and its length.
 fn hash_all(mut reader: impl Read) -> std::io::Result<([u8; 32], bool, u64)> {
     let mut hasher = Sha256::new();
@@ -522,12 +532,10 @@ fn hash_all(mut reader: impl Read) -> std::io::Result<([u8; 32], bool, u64)> {
     let mut read = 0u64;
     let mut buf = vec![0u8; CHUNK];
     loop {
-        let got = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(got) => got,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let got = read_some(&mut reader, &mut buf)?;
+        if got == 0 {
+            break;
+        }
         hasher.update(&buf[..got]);
         utf8 = utf8 && utf8_ok(&buf[..got], &mut tail);
         read += got as u64;
@@ -558,12 +566,10 @@ fn check_part(
     let mut started = false;
     let mut buf = vec![0u8; CHUNK];
     while checker.clean {
-        let got = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(got) => got,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let got = read_some(&mut reader, &mut buf)?;
+        if got == 0 {
+            break;
+        }
         let chunk = &buf[..got];
         let mut start = 0;
         if seeking {

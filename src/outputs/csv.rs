@@ -159,28 +159,9 @@ fn push_text(out: &mut Vec<u8>, value: &str, separator: u8) {
     out.push(b'"');
 }
 
-/// Whether a cell holds the separator, a quote or a line break. Eight bytes at a time (cells
-/// are short: memchr's setup costs more than it saves, and a byte at a time was half of
-/// spelling a text cell).
+/// Whether a cell holds the separator, a quote or a line break.
 fn needs_quotes(bytes: &[u8], separator: u8) -> bool {
-    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Whether some byte of `word` is `b`: the classic zero-byte test of `word ^ b…b`.
-    let has = |word: u64, b: u8| {
-        let x = word ^ (LOW * u64::from(b));
-        x.wrapping_sub(LOW) & !x & HIGH != 0
-    };
-    let special = |b: u8| b == separator || b == b'"' || b == b'\n' || b == b'\r';
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(word);
-        let word = u64::from_ne_bytes(eight);
-        if has(word, separator) || has(word, b'"') || has(word, b'\n') || has(word, b'\r') {
-            return true;
-        }
-    }
-    words.remainder().iter().any(|&b| special(b))
+    crate::bytes::first_of(bytes, [separator, b'"', b'\n', b'\r']).is_some()
 }
 
 fn push_instant(out: &mut Vec<u8>, millis: i64) {

@@ -568,3 +568,16 @@ proptest! {
         prop_assert_eq!(crate::units::rows_of(&frame, 3), crate::units::read_by_csv(text.as_bytes()));
     }
 }
+
+proptest! {
+    /// The eight-bytes-at-a-time search finds the first of its bytes where a search byte by
+    /// byte finds it, at any offset and length.
+    #[test]
+    fn the_first_of_some_bytes_is_where_a_byte_search_finds_it(
+        bytes in prop::collection::vec(prop::sample::select(b"ab,\"\n\r\xe9".to_vec()), 0..40),
+    ) {
+        let targets = [b',', b'\n', b'\r'];
+        let expected = bytes.iter().position(|b| targets.contains(b));
+        prop_assert_eq!(listaudit::bytes::first_of(&bytes, targets), expected);
+    }
+}
