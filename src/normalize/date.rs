@@ -442,36 +442,37 @@ pub fn push_instant(out: &mut String, millis: i64) {
 }
 
 /// [`format_instant`]'s text as bytes, for years 0–9999 (every date the parser reads),
-/// written digit by digit: `write!` was a tenth of a run's time on the output tables.
+/// written two digits at a time from a table: `write!` was a tenth of a run's time on the
+/// output tables, and a digit at a time still an eighth of audit.csv's.
 pub fn instant_bytes(millis: i64) -> Option<[u8; 20]> {
     let (y, mo, d, h, mi, s) = civil_from_millis(millis);
     let Ok(year @ 0..=9999) = u32::try_from(y) else {
         return None;
     };
-    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let pair = |n: u32| PAIRS[n as usize % 100];
+    let [y0, y1] = pair(year / 100);
+    let [y2, y3] = pair(year);
+    let [mo0, mo1] = pair(mo);
+    let [d0, d1] = pair(d);
+    let [h0, h1] = pair(h);
+    let [mi0, mi1] = pair(mi);
+    let [s0, s1] = pair(s);
     Some([
-        digit(year / 1000),
-        digit(year / 100),
-        digit(year / 10),
-        digit(year),
-        b'-',
-        digit(mo / 10),
-        digit(mo),
-        b'-',
-        digit(d / 10),
-        digit(d),
-        b'T',
-        digit(h / 10),
-        digit(h),
-        b':',
-        digit(mi / 10),
-        digit(mi),
-        b':',
-        digit(s / 10),
-        digit(s),
+        y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
         b'Z',
     ])
 }
+
+/// `00` to `99`.
+const PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        pairs[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    pairs
+};
 
 /// Instants as ISO 8601 text in UTC (`2018-02-12T10:54:27Z`), the form every output uses.
 pub fn format_expr(instant: Expr) -> Expr {

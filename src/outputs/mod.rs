@@ -169,13 +169,14 @@ impl Table {
             });
             let spelled = (|| -> PolarsResult<()> {
                 let stopped = || polars_err!(ComputeError: "the writer stopped");
+                let layout = csv::Layout::new(self.cells.clone(), style);
                 let mut offset = 0;
                 while offset < rows {
                     let len = SLICE_ROWS.min(rows - offset);
                     let slice = self.source.slice(offset as i64, len);
                     let frame = (self.plan)(slice.lazy()).collect()?;
                     let mut buffers = to_fill.recv().map_err(|_| stopped())?;
-                    let runs = csv::render(&frame, &self.cells, style, &mut buffers)?;
+                    let runs = csv::render(&frame, &layout, &mut buffers)?;
                     full.send((buffers, runs)).map_err(|_| stopped())?;
                     offset += len;
                 }

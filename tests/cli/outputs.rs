@@ -228,3 +228,53 @@ fn excel_style_uses_a_bom_and_semicolons() {
         "{text}"
     );
 }
+
+/// An input's name in `sources` is spelled like any other cell: the formula guard, quotes
+/// where a separator or quote needs them (doubled inside), alone or in a repeated key's list.
+#[test]
+fn sources_spell_awkward_file_names_as_cells() {
+    let odd = "=a \"b\", c;d.csv";
+    let case = Case::new();
+    case.write(
+        odd,
+        export(
+            HEADER,
+            &[
+                &good("one@example.com", &[]),
+                &good("both@example.com", &[]),
+            ],
+        ),
+    );
+    case.write(
+        "plain.csv",
+        export(HEADER, &[&good("both@example.com", &[])]),
+    );
+    let run = case.audit(&[odd, "plain.csv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows = case.audit_rows();
+    assert_eq!(rows["one@example.com"]["sources"], format!("'{odd}:2"));
+    assert_eq!(
+        rows["both@example.com"]["sources"],
+        format!("'{odd}:3;plain.csv:2")
+    );
+    let text = case.read("out/audit.csv");
+    assert!(
+        text.contains(",\"'=a \"\"b\"\", c;d.csv:2\"\n"),
+        "the quoted cell ends the line: {text}"
+    );
+
+    // With --excel the separator is `;`, which the name holds too.
+    let case = Case::new();
+    case.write("x;y.csv", export(HEADER, &[&good("a@example.com", &[])]));
+    assert_eq!(case.audit(&["x;y.csv"], &["--excel"]).code, 0);
+    let text = case.read("out/audit.csv");
+    assert!(text.contains(";\"x;y.csv:2\"\n"), "{text}");
+    let case = Case::new();
+    case.write("x,y.csv", export(HEADER, &[&good("a@example.com", &[])]));
+    assert_eq!(case.audit(&["x,y.csv"], &["--excel"]).code, 0);
+    let text = case.read("out/audit.csv");
+    assert!(
+        text.contains(";x,y.csv:2\n"),
+        "a comma needs no quotes then: {text}"
+    );
+}

@@ -105,7 +105,7 @@ proptest! {
 }
 
 proptest! {
-    /// The digit-by-digit formatter writes what chrono writes, for every instant of years 0–9999.
+    /// The formatter writes what chrono writes, for every instant of years 0–9999.
     #[test]
     fn instants_are_formatted_as_chrono_formats_them(millis in -62_167_219_200_000i64..253_402_300_799_999) {
         let expected = chrono::DateTime::from_timestamp_millis(millis)
