@@ -115,6 +115,16 @@ proptest! {
         prop_assert_eq!(listaudit::normalize::date::format_instant(millis), expected);
     }
 
+    /// The same for 1960–2110, around the table of days it copies 1970–2099 from.
+    #[test]
+    fn instants_near_now_are_formatted_as_chrono_formats_them(millis in -315_619_200_000i64..4_418_064_000_000) {
+        let expected = chrono::DateTime::from_timestamp_millis(millis)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        prop_assert_eq!(listaudit::normalize::date::format_instant(millis), expected);
+    }
+
     /// The e-mail spelling and key in Rust match their definitions (SPEC §2.3): trimmed, one
     /// formula guard and enclosing `<…>` removed; the key is the lower-cased spelling.
     #[test]
