@@ -45,12 +45,7 @@ impl Context<'_> {
             Pattern::PurchaseSource => (regex(&whole_words(&p.purchase_sources))?, true),
             Pattern::Placeholder => (regex(r"(?i)^\s*(?:unknown|-|n/a|none)\s*$")?, true),
             Pattern::ValidEmail => (Box::new(email::is_valid_address), false),
-            Pattern::DeletionRequest => (
-                Box::new(|address: &str| {
-                    email::key_of(address).ends_with(email::DELETION_REQUEST_DOMAIN)
-                }),
-                false,
-            ),
+            Pattern::DeletionRequest => (Box::new(email::is_deletion_request), false),
         })
     }
 

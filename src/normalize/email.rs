@@ -55,36 +55,85 @@ pub fn key_of(display: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether the address is a deletion request: its key ends with
+/// [`DELETION_REQUEST_DOMAIN`]. When the address ends in as many ASCII bytes as the domain
+/// has, the key's end is those bytes lower-cased, so they are compared without building the
+/// key; other addresses (a non-ASCII end, which lower-cases to a different length or to
+/// ASCII, as the Kelvin sign `K` does) are keyed first.
+pub fn is_deletion_request(address: &str) -> bool {
+    let domain = DELETION_REQUEST_DOMAIN.as_bytes();
+    let bytes = address.as_bytes();
+    match bytes
+        .len()
+        .checked_sub(domain.len())
+        .map(|start| &bytes[start..])
+    {
+        Some(end) if end.is_ascii() => end.eq_ignore_ascii_case(domain),
+        None if bytes.is_ascii() => false,
+        _ => key_of(address).ends_with(DELETION_REQUEST_DOMAIN),
+    }
+}
+
 /// Whether the address has valid syntax.
 pub fn is_valid(display: Expr) -> Expr {
     super::text::test(display, false, is_valid_address)
 }
 
 /// [`VALID_EMAIL`] written out by hand, without a regex per address; a property test holds the
-/// two equal.
+/// two equal. One pass over the bytes, each looked up in [`CLASS`]: a `match` of every byte
+/// and a second pass over the domain cost 107 ns an address in the `address_check` bench.
 pub fn is_valid_address(address: &str) -> bool {
-    if !address.is_ascii() {
-        return is_valid_text(address);
-    }
-    // One pass over the bytes: splitting and char checks cost more than the rest of a rule.
-    let bytes = address.as_bytes();
     let mut at = None;
-    for (i, b) in bytes.iter().enumerate() {
-        match b {
-            b'@' if at.is_some() => return false,
-            b'@' => at = Some(i),
-            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => return false,
-            _ => {}
+    let mut dots = 0u32;
+    // Whether the domain so far is empty or ends in a dot: neither may be followed by a dot.
+    let mut after_dot = false;
+    for (i, &b) in address.as_bytes().iter().enumerate() {
+        match CLASS[b as usize] {
+            PLAIN => after_dot = false,
+            AT if at.is_some() => return false,
+            AT => {
+                at = Some(i);
+                after_dot = true;
+            }
+            DOT if at.is_some() => {
+                if after_dot {
+                    return false;
+                }
+                dots += 1;
+                after_dot = true;
+            }
+            DOT => {}
+            SPACE => return false,
+            _ => return is_valid_text(address),
         }
     }
-    let Some(at) = at else { return false };
-    let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
-    !local.is_empty()
-        && domain.contains(&b'.')
-        && domain.first() != Some(&b'.')
-        && domain.last() != Some(&b'.')
-        && !domain.windows(2).any(|pair| pair == b"..")
+    at.is_some_and(|at| at > 0) && dots > 0 && !after_dot
 }
+
+const PLAIN: u8 = 0;
+const AT: u8 = 1;
+const DOT: u8 = 2;
+const SPACE: u8 = 3;
+const NOT_ASCII: u8 = 4;
+
+/// Each byte's part in [`is_valid_address`]: ASCII white space is that of `\s`.
+const CLASS: [u8; 256] = {
+    let mut class = [PLAIN; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        class[b] = NOT_ASCII;
+        b += 1;
+    }
+    class[b'@' as usize] = AT;
+    class[b'.' as usize] = DOT;
+    let mut space = 0;
+    let spaces = *b"\t\n\x0b\x0c\r ";
+    while space < spaces.len() {
+        class[spaces[space] as usize] = SPACE;
+        space += 1;
+    }
+    class
+};
 
 /// [`is_valid_address`] of an address with non-ASCII characters (whose white space may be
 /// any Unicode space).

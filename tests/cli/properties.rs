@@ -158,6 +158,24 @@ proptest! {
 }
 
 proptest! {
+    /// The deletion-request test is its definition, the key's end, for addresses that end
+    /// in the domain in any case, near it, or in characters that lower-case to ASCII.
+    #[test]
+    fn deletion_requests_are_the_keys_that_end_in_the_domain(
+        start in "[a-zA-Z0-9\u{212a}\u{130}é.]{0,6}",
+        end in "(@deletion-request\\.substack\\.com|@DELETION-request\\.Substack\\.COM|@deletion-request\\.substac\u{212a}\\.com|@deletion-request\\.substack\\.co|eletion-request\\.substack\\.com|\u{130}@x\\.nl|)",
+    ) {
+        use listaudit::normalize::email::{DELETION_REQUEST_DOMAIN, is_deletion_request, key_of};
+        let address = format!("{start}{end}");
+        prop_assert_eq!(
+            is_deletion_request(&address),
+            key_of(&address).ends_with(DELETION_REQUEST_DOMAIN),
+            "{:?}", address
+        );
+    }
+}
+
+proptest! {
     /// The hand-written address check agrees with the rule's pattern (SPEC §2.3).
     #[test]
     fn the_address_check_is_the_pattern(address in "[a-zé.\u{a0} ]{0,4}@?[a-z.@\t ]{0,7}") {
