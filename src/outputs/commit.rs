@@ -128,6 +128,88 @@ fn create_private(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// A staged file whose pages are handed to the disk as it grows, every
+/// [`Writeback::EVERY`] bytes, without waiting for them. A run's outputs are about twice its
+/// input (2.6 GB for ten million contacts), and the disk, not the writer, sets the pace: this
+/// machine's disk takes 340 MB/s (`dd … conv=fsync`). Left to the kernel, little of a file
+/// reached the disk before its sync, and the last sync waited 1.6 s for what was left of the
+/// 2.6 GB. The sync itself stays what makes the file durable.
+pub struct Writeback {
+    file: File,
+    written: u64,
+    handed: u64,
+}
+
+impl Writeback {
+    const EVERY: u64 = 8 << 20;
+
+    pub fn new(file: File) -> Writeback {
+        Writeback {
+            file,
+            written: 0,
+            handed: 0,
+        }
+    }
+
+    /// Hands the rest to the disk and gives the file back, for its sync.
+    pub fn finish(mut self) -> File {
+        self.hand_over();
+        self.file
+    }
+
+    /// How many bytes, from the start, were handed to the disk.
+    pub fn handed(&self) -> u64 {
+        self.handed
+    }
+
+    /// Starts the disk's write of the bytes not yet handed to it.
+    #[cfg(target_os = "linux")]
+    fn hand_over(&mut self) {
+        use std::os::fd::AsRawFd;
+        // A length of 0 would mean the whole rest of the file.
+        if self.written == self.handed {
+            return;
+        }
+        let (Ok(offset), Ok(len)) = (
+            i64::try_from(self.handed),
+            i64::try_from(self.written - self.handed),
+        ) else {
+            return;
+        };
+        // SAFETY: the descriptor is the open file's own; the call reads no memory of ours. It
+        // only starts write-back: an error here shows again in the sync, which is checked.
+        unsafe {
+            libc::sync_file_range(
+                self.file.as_raw_fd(),
+                offset,
+                len,
+                libc::SYNC_FILE_RANGE_WRITE,
+            );
+        }
+        self.handed = self.written;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn hand_over(&mut self) {
+        self.handed = self.written;
+    }
+}
+
+impl Write for Writeback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.handed >= Self::EVERY {
+            self.hand_over();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 /// Writes one staged file; the caller syncs the file it returns.
 fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File, OutputError> {
     let write_err = |source| OutputError::Write {
@@ -136,7 +218,7 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
     };
     fault::io("write").map_err(write_err)?;
     let file = create_private(path).map_err(write_err)?;
-    let mut writer = BufWriter::with_capacity(1 << 20, file);
+    let mut writer = BufWriter::with_capacity(1 << 20, Writeback::new(file));
     match content {
         Content::Table(table) => {
             table
@@ -148,7 +230,8 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
         }
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
     }
-    writer.into_inner().map_err(|e| write_err(e.into_error()))
+    let writeback = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
+    Ok(writeback.finish())
 }
 
 /// Creates `dir` and its missing parents; returns the folders it created, outermost first.
