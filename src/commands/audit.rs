@@ -103,6 +103,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     let mut decisions: Vec<Vec<DateDecision>> = Vec::new();
     let mut row_frames = Vec::new();
     let mut activity_frames = Vec::new();
+    crate::memory::reading(true);
     for (index, input) in inputs.iter_mut().enumerate() {
         let label = format!("reading {} ({}/{files})", input.name, index + 1);
         progress.stage(format!("{label}, {total} rows in all"));
@@ -135,7 +136,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     }
     stages.push(("read", Instant::now()));
     // What reading freed (each batch's raw text and steps) goes back before deciding.
-    crate::memory::release();
+    crate::memory::reading(false);
     let rows = ctx(normalize::stack(row_frames), "cannot combine the inputs")?.lazy();
     let activity = if activity_frames.is_empty() {
         None
