@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use polars::prelude::*;
 
+use super::text::trim;
+
 /// Which number comes first in `03/04/2021`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -183,8 +185,8 @@ fn parse_iso(b: &[u8]) -> Option<Parsed> {
 
 /// [`parse`] without its one-step path for plain ISO values.
 pub fn parse_general(value: &str, order: DateOrder) -> Option<Parsed> {
-    let value = value.trim();
-    let value = value.strip_prefix('\'').unwrap_or(value).trim();
+    let value = trim(value);
+    let value = trim(value.strip_prefix('\'').unwrap_or(value));
     if value.is_empty() {
         return None;
     }
@@ -378,7 +380,7 @@ pub fn parse_expr(column: Expr, order: DateOrder, stats: Arc<DateStats>) -> Expr
                 .iter()
                 .map(|v| {
                     let v = v?;
-                    if v.trim().is_empty() {
+                    if trim(v).is_empty() {
                         return None;
                     }
                     values += 1;

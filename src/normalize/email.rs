@@ -23,7 +23,7 @@ pub fn display(raw: Expr) -> Expr {
 
 /// [`display`] of one value.
 pub fn display_of(raw: &str) -> Cow<'_, str> {
-    let trimmed = raw.trim();
+    let trimmed = super::text::trim(raw);
     let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed);
     let unbracketed = trimmed
         .strip_prefix('<')

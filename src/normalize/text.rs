@@ -258,12 +258,24 @@ pub fn fitted(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
 
 /// The value trimmed of white space at both ends.
 pub fn trimmed(expr: Expr) -> Expr {
-    map_text(expr, |v| Cow::Borrowed(v.trim()))
+    map_text(expr, |v| Cow::Borrowed(trim(v)))
+}
+
+/// [`str::trim`], answered from the two end bytes when both are visible ASCII, as nearly every
+/// cell's are (white space is either ASCII at or below a space, or starts with a byte of
+/// 0x80 or more). `str::trim` decodes both ends: a twenty-fifth of the reading stage.
+pub fn trim(value: &str) -> &str {
+    let visible = |b: &u8| (b'!'..0x80).contains(b);
+    let bytes = value.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if visible(first) && visible(last) => value,
+        _ => value.trim(),
+    }
 }
 
 /// Whether the cell holds more than white space (false for null).
 pub fn filled(expr: Expr) -> Expr {
-    test(expr, false, |v| !v.trim().is_empty()).fill_null(lit(false))
+    test(expr, false, |v| !trim(v).is_empty()).fill_null(lit(false))
 }
 
 /// The code each cell's value key ([`header_key`]: lower-case letters and digits, accents
@@ -280,7 +292,7 @@ pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>)
                 .map(|value| {
                     let value = value?;
                     memo.get(value, |v| {
-                        if v.trim().is_empty() {
+                        if trim(v).is_empty() {
                             None
                         } else {
                             table.get(&header_key(v)).copied().or(otherwise)

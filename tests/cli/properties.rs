@@ -176,6 +176,15 @@ proptest! {
 }
 
 proptest! {
+    /// The end-byte shortcut trims as `str::trim` does: ASCII and Unicode white space at
+    /// either end, control bytes, and values with none.
+    #[test]
+    fn trimming_is_str_trim(value in "[ \t\r\n\u{b}\u{c}\u{1f}\u{85}\u{a0}\u{2003}\u{3000}a-z!~é]{0,6}") {
+        prop_assert_eq!(listaudit::normalize::text::trim(&value), value.trim(), "{:?}", value);
+    }
+}
+
+proptest! {
     /// The hand-written address check agrees with the rule's pattern (SPEC §2.3).
     #[test]
     fn the_address_check_is_the_pattern(address in "[a-zé.\u{a0} ]{0,4}@?[a-z.@\t ]{0,7}") {
