@@ -315,11 +315,23 @@ pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 
             let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
                 let part = values.slice(range.start as i64, range.len());
                 let mut memo = Memo::default();
-                let found: BooleanChunked = part
-                    .iter()
-                    .map(|value| value.map(|v| if memoize { memo.get(v, &f) } else { f(v) }))
-                    .collect();
-                found
+                // The answers as bits, eight to a byte, and the cells' own validity: collecting
+                // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
+                let arrays = part.downcast_iter().map(|chunk| {
+                    let mut bits = vec![0u8; chunk.len().div_ceil(8)];
+                    for (i, value) in chunk.iter().enumerate() {
+                        let Some(v) = value else { continue };
+                        if if memoize { memo.get(v, &f) } else { f(v) } {
+                            bits[i / 8] |= 1 << (i % 8);
+                        }
+                    }
+                    polars_arrow::array::BooleanArray::new(
+                        ArrowDataType::Boolean,
+                        Bitmap::from_u8_vec(bits, chunk.len()),
+                        chunk.validity().cloned(),
+                    )
+                });
+                BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays.collect::<Vec<_>>())
             });
             // There is always one part, if empty.
             let mut parts = parts.into_iter();
