@@ -105,19 +105,13 @@ proptest! {
 }
 
 proptest! {
-    /// The formatter writes what chrono writes, for every instant of years 0–9999.
+    /// The formatter writes what chrono writes, for every instant of years 0–9999, and as
+    /// often for 1960–2110, around the table of days it copies 1970–2099 from.
     #[test]
-    fn instants_are_formatted_as_chrono_formats_them(millis in -62_167_219_200_000i64..253_402_300_799_999) {
-        let expected = chrono::DateTime::from_timestamp_millis(millis)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
-        prop_assert_eq!(listaudit::normalize::date::format_instant(millis), expected);
-    }
-
-    /// The same for 1960–2110, around the table of days it copies 1970–2099 from.
-    #[test]
-    fn instants_near_now_are_formatted_as_chrono_formats_them(millis in -315_619_200_000i64..4_418_064_000_000) {
+    fn instants_are_formatted_as_chrono_formats_them(millis in prop_oneof![
+        -62_167_219_200_000i64..253_402_300_799_999,
+        -315_619_200_000i64..4_418_064_000_000,
+    ]) {
         let expected = chrono::DateTime::from_timestamp_millis(millis)
             .unwrap()
             .format("%Y-%m-%dT%H:%M:%SZ")
