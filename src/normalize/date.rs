@@ -456,7 +456,6 @@ pub fn instant_bytes(millis: i64) -> Option<[u8; 20]> {
         None => text[..10].copy_from_slice(&date_bytes(day)?),
     }
     let rem = secs.rem_euclid(86_400) as u32;
-    let pair = |n: u32| PAIRS[n as usize % 100];
     let [h0, h1] = pair(rem / 3600);
     let [mi0, mi1] = pair(rem / 60 % 60);
     let [s0, s1] = pair(rem % 60);
@@ -470,7 +469,6 @@ fn date_bytes(day: i64) -> Option<[u8; 10]> {
     let Ok(year @ 0..=9999) = u32::try_from(y) else {
         return None;
     };
-    let pair = |n: u32| PAIRS[n as usize % 100];
     let [y0, y1] = pair(year / 100);
     let [y2, y3] = pair(year);
     let [mo0, mo1] = pair(mo);
@@ -486,6 +484,11 @@ fn days() -> &'static [[u8; 10]] {
             .map(|day| date_bytes(day).unwrap_or_default())
             .collect()
     })
+}
+
+/// The last two digits of `n`.
+fn pair(n: u32) -> [u8; 2] {
+    PAIRS[n as usize % 100]
 }
 
 /// `00` to `99`.

@@ -97,21 +97,18 @@ type BoolArray = <BooleanType as PolarsDataType>::Array;
 pub struct Spelled {
     bytes: Vec<u8>,
     ends: Vec<usize>,
-    /// Per entry: whether the cell was opened with a quote that the row must close.
-    quoted: Vec<bool>,
 }
 
 impl Spelled {
-    fn push(&mut self, spelled: &[u8], quoted: bool) {
+    fn push(&mut self, spelled: &[u8]) {
         self.bytes.extend_from_slice(spelled);
         self.ends.push(self.bytes.len());
-        self.quoted.push(quoted);
     }
 
-    fn get(&self, index: usize) -> Option<(&[u8], bool)> {
+    fn get(&self, index: usize) -> Option<&[u8]> {
         let end = *self.ends.get(index)?;
         let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        Some((&self.bytes[start..end], self.quoted[index]))
+        Some(&self.bytes[start..end])
     }
 
     /// Each name as its whole cell.
@@ -121,25 +118,24 @@ impl Spelled {
         for name in names {
             cell.clear();
             push_text(&mut cell, &guard_of(name), separator);
-            spelled.push(&cell, false);
+            spelled.push(&cell);
         }
         spelled
     }
 
     /// Each file's `name:` as the start of a `name:line` cell. The line's digits can neither
     /// need quotes nor change the guard (which looks at the first character only), so the
-    /// cell is this start, the digits, and the closing quote if the start opened one.
+    /// cell is this start, the digits, and the closing quote if the start opens with one.
     fn files(files: &[String], separator: u8) -> Spelled {
         let mut spelled = Spelled::default();
         let mut cell = Vec::new();
         for name in files {
             cell.clear();
             push_text(&mut cell, &guard_of(&format!("{name}:")), separator);
-            let quoted = cell.first() == Some(&b'"');
-            if quoted {
+            if cell.first() == Some(&b'"') {
                 cell.pop();
             }
-            spelled.push(&cell, quoted);
+            spelled.push(&cell);
         }
         spelled
     }
@@ -153,7 +149,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    pub fn new(cells: Arc<[(&'static str, Cell)]>, style: CsvStyle) -> Layout {
+    pub fn new(cells: Arc<[(&'static str, Cell)]>, style: CsvStyle) -> PolarsResult<Layout> {
+        for (_, cell) in cells.iter() {
+            if let Cell::Reasons(reasons) = cell {
+                // A row's reasons are spelled from the bits of one u64.
+                polars_ensure!(reasons.len() <= 64, ComputeError: "more than 64 reasons");
+            }
+        }
         let separator = separator(style);
         let ahead = cells
             .iter()
@@ -163,11 +165,11 @@ impl Layout {
                 _ => Spelled::default(),
             })
             .collect();
-        Layout {
+        Ok(Layout {
             cells,
             ahead,
             separator,
-        }
+        })
     }
 }
 
@@ -400,21 +402,21 @@ fn push_row(
                 }
                 None => {
                     // An index with no file (never made) is spelled with an empty name.
-                    let (start, quoted) = file
+                    let start = file
                         .get(row)
                         .and_then(|i| files.get(i as usize))
-                        .unwrap_or((b":", false));
+                        .unwrap_or(b":");
                     out.extend_from_slice(start);
                     if let Some(line) = line.get(row) {
                         push_number(out, u64::from(line));
                     }
-                    if quoted {
+                    if start.first() == Some(&b'"') {
                         out.push(b'"');
                     }
                 }
             },
             Source::Named(codes, names) => {
-                if let Some((cell, _)) = codes.get(row).and_then(|c| names.get(c as usize)) {
+                if let Some(cell) = codes.get(row).and_then(|c| names.get(c as usize)) {
                     out.extend_from_slice(cell);
                 }
             }
@@ -486,11 +488,6 @@ pub fn render(
 ) -> PolarsResult<usize> {
     let frame = with_numbers(frame.clone(), &layout.cells)?;
     let columns = sources(&frame, layout)?;
-    for column in &columns {
-        if let Source::Reasons(flags) = column {
-            polars_ensure!(flags.len() <= 64, ComputeError: "more than 64 reasons");
-        }
-    }
     let rows = frame.height();
     let per = rows.div_ceil(crate::parallel::cores()).max(4096);
     let runs = rows.div_ceil(per);

@@ -169,7 +169,7 @@ impl Table {
             });
             let spelled = (|| -> PolarsResult<()> {
                 let stopped = || polars_err!(ComputeError: "the writer stopped");
-                let layout = csv::Layout::new(self.cells.clone(), style);
+                let layout = csv::Layout::new(self.cells.clone(), style)?;
                 let mut offset = 0;
                 while offset < rows {
                     let len = SLICE_ROWS.min(rows - offset);
