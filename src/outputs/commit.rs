@@ -295,6 +295,74 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
     writer.finish().map_err(write_err)
 }
 
+/// The files a run writes at once, each from a queue of them in order. The disk takes two
+/// streams of direct writes as fast as one (two `dd … oflag=direct` at once: 850–860 MB/s
+/// each, against 1.2–1.4 GB/s for one alone), and while one file waits on the disk another's
+/// cells are spelled: one file at a time left the two cores idle two fifths of the stage.
+const WRITERS: usize = 2;
+
+/// Writes every file into its staging path, [`WRITERS`] at a time, and syncs each on a thread
+/// of its own once written; all are on disk when it returns.
+fn write_all(
+    files: &mut [(PathBuf, &mut Content)],
+    style: CsvStyle,
+    journal_dir: &Path,
+) -> Result<(), OutputError> {
+    let queue = std::sync::Mutex::new(files.iter_mut());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut syncs = Vec::new();
+                    let mut result = Ok(());
+                    while !failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        let next = queue.lock().map_or(None, |mut q| q.next());
+                        let Some((path, content)) = next else {
+                            break;
+                        };
+                        match write_one(path, content, style) {
+                            Ok(file) => {
+                                let path = path.clone();
+                                syncs.push(scope.spawn(move || {
+                                    file.sync_all().map_err(|source| OutputError::Write {
+                                        dir: path.display().to_string(),
+                                        source,
+                                    })
+                                }));
+                            }
+                            Err(e) => {
+                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                                result = Err(e);
+                            }
+                        }
+                    }
+                    for sync in syncs {
+                        let synced = sync.join().map_err(|_| {
+                            io_err(journal_dir)(std::io::Error::other("a sync failed"))
+                        });
+                        if result.is_ok() {
+                            result = synced.and_then(|r| r);
+                        }
+                    }
+                    result
+                })
+            })
+            .collect();
+        let mut result = Ok(());
+        for writer in writers {
+            let written = writer
+                .join()
+                .map_err(|_| io_err(journal_dir)(std::io::Error::other("a writer failed")))
+                .and_then(|r| r);
+            if result.is_ok() {
+                result = written;
+            }
+        }
+        result
+    })
+}
+
 /// Creates `dir` and its missing parents; returns the folders it created, outermost first.
 fn create_dirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut missing = Vec::new();
@@ -360,35 +428,26 @@ pub fn commit(
             moves: Vec::new(),
         };
         write_journal(journal_dir, &journal)?;
-        // Each file is synced on a thread of its own while the next one is written; all are
-        // on disk before the journal says `commit`.
-        std::thread::scope(|scope| {
-            let mut syncs = Vec::new();
-            for (target, stage) in targets.iter_mut().zip(&staging) {
-                std::fs::create_dir(stage).map_err(io_err(&target.dir))?;
-                for output in &mut target.outputs {
-                    let path = stage.join(output.name);
-                    let file = write_one(&path, &mut output.content, style)?;
-                    syncs.push(scope.spawn(move || {
-                        file.sync_all().map_err(|source| OutputError::Write {
-                            dir: path.display().to_string(),
-                            source,
-                        })
-                    }));
-                }
-                journal.moves.extend(
-                    target
-                        .outputs
-                        .iter()
-                        .map(|o| (stage.join(o.name), absolute(&target.dir).join(o.name))),
-                );
-            }
-            for sync in syncs {
-                sync.join()
-                    .map_err(|_| io_err(journal_dir)(std::io::Error::other("a sync failed")))??;
-            }
-            Ok::<(), OutputError>(())
-        })?;
+        for (target, stage) in targets.iter().zip(&staging) {
+            std::fs::create_dir(stage).map_err(io_err(&target.dir))?;
+            journal.moves.extend(
+                target
+                    .outputs
+                    .iter()
+                    .map(|o| (stage.join(o.name), absolute(&target.dir).join(o.name))),
+            );
+        }
+        let mut files: Vec<(PathBuf, &mut Content)> = targets
+            .iter_mut()
+            .zip(&staging)
+            .flat_map(|(target, stage)| {
+                target
+                    .outputs
+                    .iter_mut()
+                    .map(|o| (stage.join(o.name), &mut o.content))
+            })
+            .collect();
+        write_all(&mut files, style, journal_dir)?;
         fault::point("staged");
         journal.phase = Phase::Commit;
         write_journal(journal_dir, &journal)?;
