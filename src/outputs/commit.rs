@@ -308,58 +308,43 @@ fn write_all(
     style: CsvStyle,
     journal_dir: &Path,
 ) -> Result<(), OutputError> {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let queue = std::sync::Mutex::new(files.iter_mut());
-    let failed = std::sync::atomic::AtomicBool::new(false);
+    let failed = AtomicBool::new(false);
+    let panicked =
+        |what: &str| io_err(journal_dir)(std::io::Error::other(format!("{what} failed")));
+    // A thread left unjoined after an error is joined when the scope ends.
     std::thread::scope(|scope| {
         let writers: Vec<_> = (0..WRITERS)
             .map(|_| {
                 scope.spawn(|| {
                     let mut syncs = Vec::new();
-                    let mut result = Ok(());
-                    while !failed.load(std::sync::atomic::Ordering::Relaxed) {
-                        let next = queue.lock().map_or(None, |mut q| q.next());
-                        let Some((path, content)) = next else {
+                    while !failed.load(Relaxed) {
+                        let Some((path, content)) = queue.lock().map_or(None, |mut q| q.next())
+                        else {
                             break;
                         };
-                        match write_one(path, content, style) {
-                            Ok(file) => {
-                                let path = path.clone();
-                                syncs.push(scope.spawn(move || {
-                                    file.sync_all().map_err(|source| OutputError::Write {
-                                        dir: path.display().to_string(),
-                                        source,
-                                    })
-                                }));
-                            }
-                            Err(e) => {
-                                failed.store(true, std::sync::atomic::Ordering::Relaxed);
-                                result = Err(e);
-                            }
-                        }
+                        let file = write_one(path, content, style)
+                            .inspect_err(|_| failed.store(true, Relaxed))?;
+                        let path = path.clone();
+                        syncs.push(scope.spawn(move || {
+                            file.sync_all().map_err(|source| OutputError::Write {
+                                dir: path.display().to_string(),
+                                source,
+                            })
+                        }));
                     }
                     for sync in syncs {
-                        let synced = sync.join().map_err(|_| {
-                            io_err(journal_dir)(std::io::Error::other("a sync failed"))
-                        });
-                        if result.is_ok() {
-                            result = synced.and_then(|r| r);
-                        }
+                        sync.join().map_err(|_| panicked("a sync"))??;
                     }
-                    result
+                    Ok::<(), OutputError>(())
                 })
             })
             .collect();
-        let mut result = Ok(());
         for writer in writers {
-            let written = writer
-                .join()
-                .map_err(|_| io_err(journal_dir)(std::io::Error::other("a writer failed")))
-                .and_then(|r| r);
-            if result.is_ok() {
-                result = written;
-            }
+            writer.join().map_err(|_| panicked("a writer"))??;
         }
-        result
+        Ok(())
     })
 }
 
