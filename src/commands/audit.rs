@@ -378,58 +378,87 @@ fn contact_rows(
     coded: &mut Coded,
     read: &dyn Fn(u64),
 ) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
-    let batches = ctx(input.batches(), "cannot read the input")?;
+    let batches = input
+        .parts
+        .as_ref()
+        .map(|parts| parts.batches(ingest::batch_bytes()))
+        .unwrap_or_default();
+    if batches.is_empty() {
+        return text_contact_rows(input, file, policy, judge, coded);
+    }
     let mut read_as: Option<Vec<DateDecision>> = None;
     loop {
         let mut survey = normalize::DateSurvey::new(input);
-        let mut dates: Option<Vec<DateColumn>> = None;
-        let mut frames = Vec::new();
-        // The next batch is parsed on a thread of its own while this one is normalised: each
-        // step alone leaves a core idle part of the time. The parsed batch waits in the hand-over
-        // (a channel of no capacity), so two batches are in flight, not three.
-        std::thread::scope(|scope| -> Result<()> {
-            let (parsed, to_normalize) = std::sync::mpsc::sync_channel(0);
-            let batches = &batches;
-            scope.spawn(move || {
-                for batch in batches {
-                    if parsed.send(batch.clone().collect()).is_err() {
-                        break;
-                    }
-                }
-            });
-            let mut done = 0;
-            for batch in to_normalize {
-                let batch = ctx(batch, "cannot read the input")?;
-                done += batch.height() as u64;
-                let batch = batch.lazy();
-                ctx(survey.add(batch.clone()), "cannot read the date columns")?;
-                let decisions = read_as.get_or_insert_with(|| survey.decisions(input, policy));
-                let dates = dates.get_or_insert_with(|| DateColumn::of(input, decisions));
-                let mut rows = normalize::rows(input, batch, file, dates);
-                if let Some((policy, as_of)) = judge {
-                    rows = ctx(
-                        decide::prepare(rows, policy, as_of),
-                        "cannot judge the contacts",
-                    )?;
-                }
-                let rows = ctx(rows.collect(), "cannot read the input")?;
-                frames.push(ctx(
-                    coded
-                        .encode(rows)
-                        .and_then(|rows| text::fitted(rows, Field::Email.name()))
-                        .and_then(normalize::as_constants),
+        // The first batch is read with the order the policy gives and the orders its own
+        // values decide, read again with those when they differ; the rest with those.
+        let first = &batches[0];
+        let given = read_as.is_some();
+        let mut decisions = read_as
+            .clone()
+            .unwrap_or_else(|| survey.decisions(input, policy));
+        let mut dates = DateColumn::of(input, &decisions);
+        let (mut frame, found) = ctx(
+            normalize::read::batch(first, &normalize::read::Plan::new(input, &dates)),
+            "cannot read the input",
+        )?;
+        survey.add_found(&found);
+        if !given {
+            let decided = survey.decisions(input, policy);
+            if !same_orders(&decided, &decisions) {
+                dates = DateColumn::of(input, &decided);
+                let plan = normalize::read::Plan::new(input, &dates);
+                frame = ctx(
+                    normalize::read::batch(first, &plan),
                     "cannot read the input",
-                )?);
+                )?
+                .0;
+            }
+            decisions = decided;
+        }
+        let plan = normalize::read::Plan::new(input, &dates);
+        let mut frames = vec![finished(
+            normalize::typed_rows(input, frame.lazy(), file),
+            judge,
+            coded,
+        )?];
+        let mut done = first.records;
+        read(done);
+        // The next batches are read on threads of their own, one batch each in turn, while
+        // this one is normalised: reading alone or normalising alone leaves a core idle. A
+        // read batch waits in its reader's hand-over (a channel of no capacity).
+        std::thread::scope(|scope| -> Result<()> {
+            let (rest, plan) = (&batches[1..], &plan);
+            let readers = crate::parallel::cores().clamp(1, 2);
+            let handovers: Vec<_> = (0..readers)
+                .map(|reader| {
+                    let (parsed, to_normalize) = std::sync::mpsc::sync_channel(0);
+                    scope.spawn(move || {
+                        for batch in rest.iter().skip(reader).step_by(readers) {
+                            let read =
+                                normalize::read::batch(batch, plan).map(|r| (r, batch.records));
+                            if parsed.send(read).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    to_normalize
+                })
+                .collect();
+            for n in 0..rest.len() {
+                let batch = handovers[n % readers]
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a reader of the input stopped"))?;
+                let ((frame, found), records) = ctx(batch, "cannot read the input")?;
+                survey.add_found(&found);
+                let rows = normalize::typed_rows(input, frame.lazy(), file);
+                frames.push(finished(rows, judge, coded)?);
+                done += records;
                 read(done);
             }
             Ok(())
         })?;
         let decided = survey.decisions(input, policy);
-        let read = read_as.as_deref().unwrap_or_default();
-        let same = decided.len() == read.len()
-            && decided.iter().zip(read).all(|(a, b)| a.order == b.order);
-        if same {
-            let dates = dates.unwrap_or_else(|| DateColumn::of(input, &decided));
+        if same_orders(&decided, &decisions) {
             return Ok((
                 ctx(normalize::stack(frames), "cannot read the input")?,
                 dates,
@@ -438,6 +467,65 @@ fn contact_rows(
         }
         read_as = Some(decided);
     }
+}
+
+/// Whether two sets of decisions read every date column in the same order.
+fn same_orders(a: &[DateDecision], b: &[DateDecision]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.order == b.order)
+}
+
+/// A batch's canonical rows (with `judge`, [`decide::prepare`]d), as they are kept: the
+/// unknown status values and the names as codes in `coded`, the addresses' text fitted, and
+/// a column of one value held as a constant.
+fn finished(
+    rows: LazyFrame,
+    judge: Option<(&crate::policy::Policy, i64)>,
+    coded: &mut Coded,
+) -> Result<DataFrame> {
+    let rows = match judge {
+        Some((policy, as_of)) => ctx(
+            decide::prepare(rows, policy, as_of),
+            "cannot judge the contacts",
+        )?,
+        None => rows,
+    };
+    let rows = ctx(rows.collect(), "cannot read the input")?;
+    ctx(
+        coded
+            .encode(rows)
+            .and_then(|rows| text::fitted(rows, Field::Email.name()))
+            .and_then(normalize::as_constants),
+        "cannot read the input",
+    )
+}
+
+/// [`contact_rows`] of an input whose rows are text columns in memory (a file read record
+/// by record, or one with no records): one batch.
+fn text_contact_rows(
+    input: &Input,
+    file: u32,
+    policy: &crate::policy::Policy,
+    judge: Option<(&crate::policy::Policy, i64)>,
+    coded: &mut Coded,
+) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
+    let mut survey = normalize::DateSurvey::new(input);
+    let mut frames = Vec::new();
+    for batch in ctx(input.batches(), "cannot read the input")? {
+        ctx(survey.add(batch.clone()), "cannot read the date columns")?;
+        frames.push(batch);
+    }
+    let decisions = survey.decisions(input, policy);
+    let dates = DateColumn::of(input, &decisions);
+    let mut rows = Vec::new();
+    for batch in frames {
+        let batch = normalize::rows(input, batch, file, &dates);
+        rows.push(finished(batch, judge, coded)?);
+    }
+    Ok((
+        ctx(normalize::stack(rows), "cannot read the input")?,
+        dates,
+        decisions,
+    ))
 }
 
 /// The text columns the rows hold as codes ([`Dictionary`]), with the text of every code.

@@ -5,6 +5,7 @@
 //! goes straight to polars' CSV reader; any other file takes the record-level pass of
 //! [`records`], which puts each unreadable row in `rejects.csv` with its line.
 
+pub mod cells;
 pub mod parts;
 pub mod profile;
 pub mod records;
@@ -774,6 +775,7 @@ pub fn read_input(
                 splits: scan.splits,
                 len: scan.len,
                 records: scan.records,
+                size: len,
                 record_lines: scan.record_lines.map(Arc::new),
             };
             let frame = parts

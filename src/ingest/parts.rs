@@ -8,7 +8,6 @@
 
 use std::any::Any;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,8 +16,8 @@ use polars_arrow::array::{Utf8ViewArray, View};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
-use super::LINE;
 use super::scan::Split;
+use super::{LINE, cells};
 use crate::normalize::text::Validity;
 
 /// A clean file as a polars scan: projections are pushed down to it.
@@ -33,6 +32,8 @@ pub struct Parts {
     pub len: u64,
     /// Data records from the first split to `len`.
     pub records: u64,
+    /// The file's size when it was checked.
+    pub size: u64,
     /// The line each record starts on, when some record spans lines (else `index + 2`).
     pub record_lines: Option<Arc<Vec<u32>>>,
 }
@@ -73,6 +74,7 @@ impl Parts {
                 splits: self.splits[start..end].to_vec(),
                 len,
                 records: last - first,
+                size: self.size,
                 record_lines: self.record_lines.clone(),
             });
             start = end;
@@ -117,31 +119,47 @@ impl Parts {
             .collect()
     }
 
+    /// The file's bytes, mapped into memory: parts and batches are slices of them, read
+    /// without a copy. A file whose size is no longer what the check saw changed since.
+    pub fn map(&self) -> PolarsResult<memmap2::Mmap> {
+        let io = |e: std::io::Error| polars_err!(ComputeError: "{}: {e}", self.path.display());
+        let file = File::open(&self.path).map_err(io)?;
+        // SAFETY: the file is an input the run only reads; another program that changes it
+        // while it is read changes what is read (a file that changed shape is an error, see
+        // `read_part`), as it would with any reader.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        if map.len() as u64 != self.size {
+            return Err(self.changed());
+        }
+        Ok(map)
+    }
+
+    fn changed(&self) -> PolarsError {
+        polars_err!(ComputeError: "{}: the file changed while it was read", self.path.display())
+    }
+
     /// Reads the columns at `wanted` (and `line` when `with_line`) of the records in
     /// `start..end`, the first of which is record `record`; at most `limit` records.
     ///
     /// The structure check found every record whole, so a record's cells are told apart by
-    /// their separators alone, and each wanted cell is copied once, straight into its column's
-    /// text. (The csv crate copied each record into a record of its own first, and a text
-    /// builder then copied each cell again, doubling its buffer as it filled.) A part that is
-    /// not what the check saw (the file changed since) is an error, not a misread row.
+    /// their separators alone ([`cells::split`]), and each wanted cell is copied once,
+    /// straight into its column's text. (The csv crate copied each record into a record of
+    /// its own first, and a text builder then copied each cell again, doubling its buffer as
+    /// it filled.) A part that is not what the check saw (the file changed since) is an
+    /// error, not a misread row.
     fn read_part(
         &self,
+        map: &[u8],
         (start, end, record): (u64, u64, u64),
         wanted: &[usize],
         with_line: bool,
         limit: Option<usize>,
     ) -> PolarsResult<Vec<Column>> {
-        let io = |e: std::io::Error| polars_err!(ComputeError: "{}: {e}", self.path.display());
-        let changed = || polars_err!(ComputeError: "{}: the file changed while it was read", self.path.display());
-        let mut file = File::open(&self.path).map_err(io)?;
-        file.seek(SeekFrom::Start(start)).map_err(io)?;
-        let mut part = file.take(end.saturating_sub(start));
-        // The column each field goes to, if it is wanted.
-        let mut slot: Vec<Option<usize>> = vec![None; self.columns.len()];
-        for (n, &i) in wanted.iter().enumerate() {
-            slot[i] = Some(n);
-        }
+        let bytes = map
+            .get(start as usize..end as usize)
+            .ok_or_else(|| self.changed())?;
+        // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
+        std::str::from_utf8(bytes).map_err(|_| self.changed())?;
         let body = self
             .len
             .saturating_sub(self.splits.first().map_or(0, |s| s.offset))
@@ -149,158 +167,89 @@ impl Parts {
         let guess = usize::try_from((end - start) * self.records / body)
             .unwrap_or(1024)
             .min(limit.unwrap_or(usize::MAX));
-        let mut columns: Vec<TextColumn> = wanted
-            .iter()
-            .map(|_| TextColumn::with_capacity(guess))
-            .collect();
-        let mut lines: Vec<IdxSize> = Vec::new();
-        let mut splitter = Splitter::new(self.delimiter, self.columns.len());
-        // Reads on until `buf` holds `len` bytes, and checks that what was read is UTF-8 up to
-        // its last whole character (`checked`); whether the part ended first. Cells start and
-        // end at ASCII separators, so each cell of checked text is UTF-8 too.
-        let fill =
-            |part: &mut std::io::Take<File>, buf: &mut Vec<u8>, checked: &mut usize, len: usize| {
-                let want = len.saturating_sub(buf.len());
-                buf.reserve(want);
-                let got = part.take(want as u64).read_to_end(buf).map_err(io)?;
-                let eof = got < want;
-                match std::str::from_utf8(&buf[*checked..]) {
-                    Ok(_) => *checked = buf.len(),
-                    Err(e) if e.error_len().is_none() && !eof => *checked += e.valid_up_to(),
-                    Err(_) => return Err(changed()),
-                }
-                Ok::<_, PolarsError>(eof)
-            };
-        let mut buf: Vec<u8> = Vec::with_capacity(READ_BYTES);
-        let mut checked = 0;
-        let mut at = 0;
-        let mut index = record;
-        let mut eof = false;
-        // A quoted cell's text without its doubled quotes.
-        let mut unquoted: Vec<u8> = Vec::new();
-        while limit.is_none_or(|n| ((index - record) as usize) < n) {
-            if eof && at == buf.len() {
-                break;
-            }
-            let next = if at < buf.len() {
-                splitter.split(&buf, at, eof).map_err(|()| changed())?
-            } else {
-                None
-            };
-            let Some(next) = next.filter(|&next| next <= checked) else {
-                if eof {
-                    return Err(changed());
-                }
-                // The record runs past what was read: keep what was read of it, read on.
-                buf.drain(..at);
-                checked -= at;
-                at = 0;
-                let len = READ_BYTES.max(buf.len() * 2);
-                eof = fill(&mut part, &mut buf, &mut checked, len)?;
-                continue;
-            };
-            for (cell, slot) in splitter.cells.iter().zip(&slot) {
-                if let Some(slot) = slot {
-                    columns[*slot].push(&buf, cell, &mut unquoted);
-                }
-            }
-            at = next;
-            if with_line {
-                let line = match &self.record_lines {
-                    Some(lines) => lines.get(index as usize).copied().unwrap_or(u32::MAX),
-                    None => u32::try_from(index + 2).unwrap_or(u32::MAX),
-                };
-                lines.push(line as IdxSize);
-            }
-            index += 1;
+        let mut reader = TextReader {
+            slot: vec![None; self.columns.len()],
+            columns: wanted
+                .iter()
+                .map(|_| TextColumn::with_capacity(guess))
+                .collect(),
+            lines: Vec::new(),
+            with_line,
+            index: record,
+            record_lines: self.record_lines.as_deref().map(Vec::as_slice),
+            limit: limit.map(|n| record + n as u64),
+            scratch: Vec::new(),
+        };
+        for (n, &i) in wanted.iter().enumerate() {
+            reader.slot[i] = Some(n);
         }
-        let mut columns: Vec<Column> = columns
+        let stopped = cells::split(bytes, self.delimiter, self.columns.len(), &mut reader);
+        if stopped.is_err() {
+            return Err(self.changed());
+        }
+        let mut columns: Vec<Column> = reader
+            .columns
             .into_iter()
             .zip(wanted)
             .map(|(column, i)| column.finish(self.columns[*i].as_str()).into_column())
             .collect();
         if with_line {
-            columns.push(Column::new(LINE.into(), lines));
+            columns.push(Column::new(LINE.into(), reader.lines));
         }
         Ok(columns)
     }
 }
 
-/// The bytes read at a time: a few records' worth stays in the cache while they are split.
-const READ_BYTES: usize = 1 << 20;
-
-/// A cell of a record: its bytes in the read buffer, and whether they hold doubled quotes.
-#[derive(Clone, Default)]
-struct Cell {
-    range: std::ops::Range<usize>,
-    escaped: bool,
+/// The line record `index` starts on: from the check's list when some record spans lines,
+/// else after the header.
+pub fn line_of(record_lines: Option<&[u32]>, index: u64) -> u32 {
+    match record_lines {
+        Some(lines) => lines.get(index as usize).copied().unwrap_or(u32::MAX),
+        None => u32::try_from(index + 2).unwrap_or(u32::MAX),
+    }
 }
 
-/// Splits the records of a clean file into cells.
-struct Splitter {
-    delimiter: u8,
-    fields: usize,
-    /// The cells of the record last split.
-    cells: Vec<Cell>,
+/// The wanted cells of a part as text columns.
+struct TextReader<'a> {
+    /// The column each field goes to, if it is wanted.
+    slot: Vec<Option<usize>>,
+    columns: Vec<TextColumn>,
+    lines: Vec<IdxSize>,
+    with_line: bool,
+    /// The record being read.
+    index: u64,
+    record_lines: Option<&'a [u32]>,
+    /// The record to stop before.
+    limit: Option<u64>,
+    /// An escaped cell's text without its doubled quotes.
+    scratch: Vec<u8>,
 }
 
-impl Splitter {
-    fn new(delimiter: u8, fields: usize) -> Splitter {
-        Splitter {
-            delimiter,
-            fields,
-            cells: vec![Cell::default(); fields],
+impl cells::Cells<'_> for TextReader<'_> {
+    fn cell(&mut self, field: usize, text: &[u8], escaped: bool) {
+        if let Some(slot) = self.slot[field] {
+            let text = if escaped {
+                cells::unescape(text, &mut self.scratch)
+            } else {
+                text
+            };
+            self.columns[slot].push(text);
         }
     }
 
-    /// Splits the record at `at` of `bytes` into [`Self::cells`]: where the next record starts,
-    /// or `None` when the record runs past the bytes (unless they are the whole rest, `eof`),
-    /// or an error when the bytes are not a clean record.
-    fn split(&mut self, bytes: &[u8], mut at: usize, eof: bool) -> Result<Option<usize>, ()> {
-        for field in 0..self.fields {
-            let (range, escaped, next) = if bytes.get(at) == Some(&b'"') {
-                // A quoted cell ends at the quote that no quote follows.
-                let mut from = at + 1;
-                let mut escaped = false;
-                loop {
-                    let Some(quote) = memchr::memchr(b'"', &bytes[from..]) else {
-                        return Ok(None);
-                    };
-                    let quote = from + quote;
-                    match bytes.get(quote + 1) {
-                        Some(b'"') => {
-                            escaped = true;
-                            from = quote + 2;
-                        }
-                        None if !eof => return Ok(None),
-                        _ => break (at + 1..quote, escaped, quote + 1),
-                    }
-                }
-            } else {
-                let end = crate::bytes::first_of(&bytes[at..], [self.delimiter, b'\n', b'\r'])
-                    .map_or(bytes.len(), |n| at + n);
-                (at..end, false, end)
-            };
-            self.cells[field] = Cell { range, escaped };
-            // What follows the cell: the delimiter, or after the last the record's end.
-            at = match (bytes.get(next), bytes.get(next + 1)) {
-                (None, _) if !eof => return Ok(None),
-                (Some(b'\r'), None) if !eof => return Ok(None),
-                (Some(&d), _) if d == self.delimiter && field + 1 < self.fields => next + 1,
-                _ if field + 1 < self.fields => return Err(()),
-                (None, _) => next,
-                (Some(b'\n'), _) => next + 1,
-                (Some(b'\r'), Some(b'\n')) => next + 2,
-                _ => return Err(()),
-            };
+    fn end(&mut self) -> bool {
+        if self.with_line {
+            self.lines
+                .push(line_of(self.record_lines, self.index) as IdxSize);
         }
-        Ok(Some(at))
+        self.index += 1;
+        self.limit.is_none_or(|limit| self.index < limit)
     }
 }
 
 /// A text column as it is read: views of its cells, and its own text in blocks that are never
 /// moved (a value of up to 12 bytes is held in its view).
-struct TextColumn {
+pub struct TextColumn {
     views: Vec<View>,
     validity: Validity,
     blocks: Vec<Vec<u8>>,
@@ -310,7 +259,7 @@ impl TextColumn {
     /// Text blocks of a megabyte: a column's last block is the only one not full.
     const BLOCK: usize = 1 << 20;
 
-    fn with_capacity(rows: usize) -> TextColumn {
+    pub fn with_capacity(rows: usize) -> TextColumn {
         TextColumn {
             views: Vec::with_capacity(rows),
             validity: Validity::with_capacity(rows),
@@ -318,24 +267,19 @@ impl TextColumn {
         }
     }
 
-    /// Appends the cell of `bytes` (an empty one is null), which are UTF-8.
-    fn push(&mut self, bytes: &[u8], cell: &Cell, unquoted: &mut Vec<u8>) {
-        let mut value = &bytes[cell.range.clone()];
-        if cell.escaped {
-            unquoted.clear();
-            for (i, part) in value.split(|b| *b == b'"').step_by(2).enumerate() {
-                if i > 0 {
-                    unquoted.push(b'"');
-                }
-                unquoted.extend_from_slice(part);
-            }
-            value = unquoted;
-        }
-        if value.is_empty() {
+    /// Appends `value` (an empty one is null), which is UTF-8.
+    pub fn push(&mut self, value: &[u8]) {
+        self.push_text((!value.is_empty()).then_some(value));
+    }
+
+    /// Appends `value` (none is null; an empty one is empty text), which is UTF-8.
+    pub fn push_text(&mut self, value: Option<impl AsRef<[u8]>>) {
+        let Some(value) = value else {
             self.views.push(View::default());
             self.validity.push(false);
             return;
-        }
+        };
+        let value = value.as_ref();
         self.validity.push(true);
         if value.len() <= View::MAX_INLINE_SIZE as usize {
             self.views.push(View::new_inline(value));
@@ -359,7 +303,14 @@ impl TextColumn {
             .push(unsafe { View::new_noninline_unchecked(value, block as u32, offset) });
     }
 
-    fn finish(self, name: &str) -> StringChunked {
+    /// Takes back the value last appended (its text stays in its block, unused).
+    pub fn pop(&mut self) {
+        if self.views.pop().is_some() {
+            self.validity.pop();
+        }
+    }
+
+    pub fn finish(self, name: &str) -> StringChunked {
         let buffers: Vec<Buffer<u8>> = self.blocks.into_iter().map(Buffer::from).collect();
         // SAFETY: every view is inline or points at its UTF-8 value in its block; a null is
         // the empty view, its bit unset.
@@ -404,8 +355,9 @@ impl AnonymousScan for Parts {
             Some(_) => 1,
             None => crate::parallel::cores(),
         };
+        let map = self.map()?;
         let parts = crate::parallel::map(self.ranges(threads), |range| {
-            self.read_part(range, &wanted, with_line, options.n_rows)
+            self.read_part(&map, range, &wanted, with_line, options.n_rows)
         });
         let mut frame: Option<DataFrame> = None;
         for part in parts {

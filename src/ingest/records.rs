@@ -41,6 +41,9 @@ pub fn read(
     let mut records = 0u64;
     let mut form_rejects = 0u64;
     let mut record = csv::ByteRecord::new();
+    // The line a record starts on, counted here from the line feeds before it: the csv
+    // crate's own count is one short after a record ended by `\r\n`.
+    let (mut counted, mut line) = (0usize, 1u64);
     // The header is read (and skipped) by the first call.
     let _ = reader.byte_headers();
     loop {
@@ -56,7 +59,15 @@ pub fn read(
         records += 1;
         let end = reader.position().byte() as usize;
         let begin = record.position().map_or(start.byte(), |p| p.byte()) as usize;
-        let line = record.position().map_or(start.line(), |p| p.line());
+        // After a `\r\n`, the csv crate's record starts at its `\n`.
+        let mut begin = begin.min(bytes.len());
+        while matches!(bytes.get(begin), Some(b'\n' | b'\r')) && begin < end {
+            begin += 1;
+        }
+        if begin > counted {
+            line += memchr::memchr_iter(b'\n', &bytes[counted..begin]).count() as u64;
+            counted = begin;
+        }
         let raw = || {
             let text = &bytes[begin.min(bytes.len())..end.min(bytes.len())];
             String::from_utf8_lossy(text)

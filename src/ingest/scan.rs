@@ -264,9 +264,7 @@ impl Checker {
         // still a field).
         if !self.field_has_content
             && Some(self.field) == self.email_field
-            && run
-                .iter()
-                .any(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            && run.iter().any(|b| !b.is_ascii_whitespace())
         {
             self.field_has_content = true;
         }

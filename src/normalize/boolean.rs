@@ -8,16 +8,21 @@ pub const FALSE_WORDS: &[&str] = &["no", "n", "false", "f", "0", "nee", "off"];
 /// A String column as Boolean; anything else is null. `extra` are a service's own words, as
 /// value keys (Klaviyo's `SUBSCRIBED`).
 pub fn parse_expr(column: Expr, extra: &[(&str, bool)]) -> Expr {
+    super::text::lookup(column, words(extra), None).cast(DataType::Boolean)
+}
+
+/// The value key of every yes/no word, with 1 for yes and 0 for no: a service's own `extra`
+/// words first, which win.
+pub fn words(extra: &[(&str, bool)]) -> PlHashMap<String, i32> {
     let mut words: PlHashMap<String, i32> = PlHashMap::new();
     let true_false = [(TRUE_WORDS, true), (FALSE_WORDS, false)];
     let listed = true_false
         .iter()
         .flat_map(|(list, v)| list.iter().map(move |w| (*w, *v)));
-    // A service's own words come first and win.
     for (w, v) in extra.iter().copied().chain(listed) {
         words.entry(w.to_string()).or_insert(i32::from(v));
     }
-    super::text::lookup(column, words, None).cast(DataType::Boolean)
+    words
 }
 
 /// A literal value read as a yes/no, as [`parse_expr`] would.

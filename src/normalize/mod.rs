@@ -5,6 +5,7 @@
 pub mod boolean;
 pub mod date;
 pub mod email;
+pub mod read;
 pub mod status;
 pub mod text;
 
@@ -82,7 +83,7 @@ fn null_of(kind: FieldKind) -> Expr {
 
 /// The status-bearing columns of an input with the words each knows: the status column first,
 /// then the profile's status-bearing columns (Brevo's blacklist, Substack's `email_disabled`).
-fn status_sources(input: &Input) -> Vec<(&str, Vec<(String, Status)>)> {
+pub(crate) fn status_sources(input: &Input) -> Vec<(&str, Vec<(String, Status)>)> {
     let mut sources = Vec::new();
     if let Some(column) = input.column_of(Field::Status) {
         sources.push((column, status_words(input.profile)));
@@ -95,7 +96,7 @@ fn status_sources(input: &Input) -> Vec<(&str, Vec<(String, Status)>)> {
 }
 
 /// Temporary columns of [`rows`]: status source `i`'s value as written (trimmed) and its rank.
-fn status_temp(i: usize) -> (String, String) {
+pub(crate) fn status_temp(i: usize) -> (String, String) {
     (format!("status_raw_{i}"), format!("status_rank_{i}"))
 }
 
@@ -277,7 +278,7 @@ pub fn row_columns() -> Vec<&'static str> {
 
 /// Whether a date value carries a time of day (`10:54`), or is an epoch number, which always
 /// has one.
-fn has_time(value: &str) -> bool {
+pub(crate) fn has_time(value: &str) -> bool {
     let digits = value.trim();
     if (9..=13).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
         return true;
@@ -308,7 +309,7 @@ fn assumed(input: &Input, field: Field, expr: Expr) -> Expr {
 }
 
 /// The fields the consent date may come from (SPEC §3.1).
-const CONSENT_FIELDS: [Field; 3] = [Field::OptinAt, Field::ConfirmAt, Field::CreatedAt];
+pub(crate) const CONSENT_FIELDS: [Field; 3] = [Field::OptinAt, Field::ConfirmAt, Field::CreatedAt];
 
 /// [`col::CONSENT_COLUMN`] is the consent date's column as a number, spelled by
 /// [`consent_column_names`]; a text column of headers cost 16 bytes a row. This one is a
@@ -333,7 +334,7 @@ pub fn consent_column_names(inputs: &[Input]) -> Vec<String> {
 }
 
 /// A temporary column: whether the raw value of a consent field carried a time of day.
-fn has_time_column(field: Field) -> String {
+pub(crate) fn has_time_column(field: Field) -> String {
     format!("{}_has_time", field.name())
 }
 
@@ -343,47 +344,105 @@ fn has_time_column(field: Field) -> String {
 pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) -> LazyFrame {
     debug_assert_eq!(input.role, Role::Contacts);
     let email_col = input.column_of(Field::Email).unwrap_or("");
+    let converted = |field: Field, column: &str| match field.kind() {
+        FieldKind::Text => text::trimmed(col(column)),
+        FieldKind::Boolean => boolean::parse_expr(col(column), input.profile.bool_words),
+        FieldKind::Date => match dates.iter().find(|d| d.field == field) {
+            Some(d) => date::parse_expr(col(column), d.order, d.stats.clone()),
+            // Every mapped date column has a decision; read day-first if not.
+            None => date::parse_expr(
+                col(column),
+                DateOrder::DayFirst,
+                Arc::new(DateStats::default()),
+            ),
+        },
+    };
+    let has_time = |column: &str| text::test(col(column), false, has_time).fill_null(lit(false));
+    let exprs = row_exprs(
+        input,
+        file,
+        email::display(col(email_col)),
+        status_value_exprs(input),
+        converted,
+        has_time,
+    );
+    combined(
+        input,
+        file,
+        frame.filter(text::filled(col(email_col))).select(exprs),
+    )
+}
+
+/// [`rows`] of a batch that [`read::batch`] read: its cells are already what `rows` makes of
+/// a text column, under the same names.
+pub fn typed_rows(input: &Input, frame: LazyFrame, file: u32) -> LazyFrame {
+    let status = (0..status_sources(input).len())
+        .flat_map(|i| {
+            let (raw, rank) = status_temp(i);
+            [col(raw), col(rank)]
+        })
+        .collect();
+    let exprs = row_exprs(
+        input,
+        file,
+        col(Field::Email.name()),
+        status,
+        |field, _| col(field.name()),
+        |column| {
+            let field = CONSENT_FIELDS
+                .into_iter()
+                .find(|f| input.column_of(*f) == Some(column));
+            field.map_or(lit(false), |f| col(has_time_column(f)))
+        },
+    );
+    combined(input, file, frame.select(exprs))
+}
+
+/// The expressions of a row's fields, before they are combined: `email`, the status sources'
+/// values and ranks, each field's value from its column (`value`, with what the user
+/// declared where the file has none), and whether each consent value carries a time of day
+/// (`has_time` of its column).
+fn row_exprs(
+    input: &Input,
+    file: u32,
+    email: Expr,
+    status: Vec<Expr>,
+    value: impl Fn(Field, &str) -> Expr,
+    has_time: impl Fn(&str) -> Expr,
+) -> Vec<Expr> {
     let mut exprs: Vec<Expr> = vec![
         lit(file).cast(DataType::UInt32).alias(col::FILE),
         col(col::LINE).cast(DataType::UInt32).alias(col::LINE),
-        email::display(col(email_col)).alias(Field::Email.name()),
+        email.alias(Field::Email.name()),
     ];
-    exprs.extend(status_value_exprs(input));
+    exprs.extend(status);
     for field in Field::ALL {
         if matches!(field, Field::Email | Field::Status) {
             continue;
         }
         let expr = match input.column_of(field) {
             None => null_of(field.kind()),
-            Some(column) => match field.kind() {
-                FieldKind::Text => text::trimmed(col(column)),
-                FieldKind::Boolean => boolean::parse_expr(col(column), input.profile.bool_words),
-                FieldKind::Date => match dates.iter().find(|d| d.field == field) {
-                    Some(d) => date::parse_expr(col(column), d.order, d.stats.clone()),
-                    // Every mapped date column has a decision; read day-first if not.
-                    None => date::parse_expr(
-                        col(column),
-                        DateOrder::DayFirst,
-                        Arc::new(DateStats::default()),
-                    ),
-                },
-            },
+            Some(column) => value(field, column),
         };
         exprs.push(assumed(input, field, expr).alias(field.name()));
     }
     for field in CONSENT_FIELDS {
-        let has_time = match input.column_of(field) {
-            Some(column) => text::test(col(column), false, has_time).fill_null(lit(false)),
+        let expr = match input.column_of(field) {
+            Some(column) => has_time(column),
             None => lit(false),
         };
-        exprs.push(has_time.alias(has_time_column(field)));
+        exprs.push(expr.alias(has_time_column(field)));
     }
     exprs.push(lit(input.has_engagement()).alias(col::ENGAGEMENT_FILE));
+    exprs
+}
+
+/// The canonical row columns from [`row_exprs`]: the status and the consent date worked out,
+/// the temporary columns dropped.
+fn combined(input: &Input, file: u32, frame: LazyFrame) -> LazyFrame {
     let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
     temporary.extend(status_temporaries(input));
     frame
-        .filter(text::filled(col(email_col)))
-        .select(exprs)
         .with_columns(status_exprs(input))
         .with_columns(consent_exprs(input, file))
         .drop(cols(temporary))
@@ -501,10 +560,56 @@ pub const NO_DAY_MONTH: &str = "no day-month values";
 const DAY_MONTH_START: &str = r"^\s*'?\d{1,2}[-/.]";
 
 /// Examples for `inspect` and the report come from the first rows.
-const EXAMPLE_ROWS: i64 = 10_000;
+pub(crate) const EXAMPLE_ROWS: i64 = 10_000;
 
 /// `dd-mm-yyyy`, `mm/dd/yy` and the like: the first two numbers, to decide their order.
-const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
+pub const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
+
+/// The first two numbers of a day-month value ([`DAY_MONTH`]), each as a number where its
+/// digits make one (none for a value of another form). An ASCII value is read byte by byte;
+/// any other by the pattern itself, whose digits and white space are Unicode's.
+pub fn day_month(value: &str) -> (Option<i32>, Option<i32>) {
+    if !value.is_ascii() {
+        static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+        let pattern = PATTERN.get_or_init(|| regex::Regex::new(DAY_MONTH).ok());
+        let Some(captures) = pattern.as_ref().and_then(|p| p.captures(value)) else {
+            return (None, None);
+        };
+        let number = |g: usize| captures.get(g).and_then(|m| m.as_str().parse::<i32>().ok());
+        return (number(1), number(2));
+    }
+    day_month_ascii(value.as_bytes()).map_or((None, None), |(a, b)| (Some(a), Some(b)))
+}
+
+fn day_month_ascii(b: &[u8]) -> Option<(i32, i32)> {
+    let mut at = b
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r'))
+        .unwrap_or(b.len());
+    if b.get(at) == Some(&b'\'') {
+        at += 1;
+    }
+    // Up to `max` digits from `at`, then a separator when `sep`: the number and where it ends.
+    let number = |at: usize, max: usize, sep: bool| -> Option<(i32, usize)> {
+        let digits = b[at..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let min = if sep { 1 } else { 2 };
+        if digits < min || (sep && !matches!(b.get(at + digits), Some(b'-' | b'/' | b'.'))) {
+            return None;
+        }
+        let n = b[at..at + digits]
+            .iter()
+            .fold(0i32, |n, d| n * 10 + i32::from(d - b'0'));
+        Some((n, at + digits + usize::from(sep)))
+    };
+    let (first, at) = number(at, 2, true)?;
+    let (second, at) = number(at, 2, true)?;
+    number(at, 4, false)?;
+    Some((first, second))
+}
 
 /// Decides the order of day and month for every date column of an input from all its values:
 /// any first part above 12 means day-first, any second part above 12 month-first; a column that
@@ -520,16 +625,16 @@ pub fn date_decisions(input: &Input, policy: &Policy) -> PolarsResult<Vec<DateDe
 /// What the values of an input's date columns say about their order of day and month, gathered
 /// batch by batch, so that a large file is decided from all its values without holding them.
 pub struct DateSurvey {
-    columns: Vec<Surveyed>,
+    pub(crate) columns: Vec<Surveyed>,
     /// Rows seen so far.
     rows: i64,
 }
 
-struct Surveyed {
+pub(crate) struct Surveyed {
     field: Field,
     header: String,
     /// The frame column.
-    column: String,
+    pub(crate) column: String,
     /// The largest first and second number of its day-month values.
     first: Option<i32>,
     second: Option<i32>,
@@ -631,6 +736,20 @@ impl DateSurvey {
             c.second = c.second.max(int(format!("second_{i}"))?);
         }
         Ok(())
+    }
+
+    /// Adds what [`read::batch`] found in the input's next rows.
+    pub fn add_found(&mut self, survey: &read::Survey) {
+        for (c, found) in self.columns.iter_mut().zip(&survey.found) {
+            c.first = c.first.max(found.first);
+            c.second = c.second.max(found.second);
+            for (row, example) in &found.examples {
+                if c.examples.len() < 2 && self.rows + (*row as i64) < EXAMPLE_ROWS {
+                    c.examples.push(example.clone());
+                }
+            }
+        }
+        self.rows += survey.rows as i64;
     }
 
     /// The decision for every column, from the values added so far.

@@ -209,6 +209,13 @@ impl Validity {
         self.bits.push(valid);
     }
 
+    /// Takes back the last value's validity.
+    pub fn pop(&mut self) {
+        if let Some(valid) = self.bits.pop() {
+            self.nulls -= usize::from(!valid);
+        }
+    }
+
     /// Appends an array's validity (`None`: its `len` values are all valid).
     pub fn extend(&mut self, validity: Option<&Bitmap>, len: usize) {
         match validity {

@@ -11,6 +11,7 @@ mod merge;
 mod outputs;
 mod policy;
 mod properties;
+mod readers;
 mod rules;
 mod sample;
 mod units;

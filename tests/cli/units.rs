@@ -229,6 +229,7 @@ pub fn checked_parts(
         splits: scanned.splits,
         len: scanned.len,
         records: scanned.records,
+        size: scanned.len,
         record_lines: scanned.record_lines.map(std::sync::Arc::new),
     };
     (parts, scanned.clean)

@@ -1,0 +1,593 @@
+//! A clean file's records read straight into the typed columns [`super::typed_rows`] takes:
+//! each cell is read once, as its field says (a date parsed, a status looked up, a name
+//! trimmed), with no text column of it in between. This is what polars' own CSV reader does
+//! with a schema; the text path ([`super::rows`]) does the same work with the same functions
+//! over a frame of text columns, for files read record by record.
+//!
+//! The survey of the date columns (SPEC §2.3: the order of day and month is decided from all
+//! of a column's values) is taken here too, over every record of the batch.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use polars::prelude::*;
+use polars_arrow::array::BooleanArray;
+use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::datatypes::ArrowDataType;
+
+use super::date::{self, DateOrder, DateStats};
+use super::text::{Validity, trim};
+use super::{DateColumn, EXAMPLE_ROWS, email, has_time, has_time_column, status_sources};
+use crate::fields::{Field, FieldKind};
+use crate::ingest::parts::{Parts, TextColumn, line_of};
+use crate::ingest::profile::header_key;
+use crate::ingest::{Input, LINE, cells};
+
+/// How each used column of an input is read: built once a pass over the file, from the date
+/// columns' decisions.
+pub struct Plan {
+    /// The sinks of each of the file's fields (most have none: they are not read).
+    slots: Vec<Vec<usize>>,
+    sinks: Vec<SinkPlan>,
+    /// The sink of the e-mail field: a record whose e-mail cell is blank is no row.
+    email: usize,
+}
+
+enum SinkPlan {
+    /// The address as written ([`email::display_of`]).
+    Email,
+    /// Trimmed text (white space only is empty text; an empty cell is none).
+    Text(String),
+    /// A date field's instants under the column's order, with the column's counts; for a
+    /// consent field, also whether the value carried a time of day (`has_time`).
+    Date {
+        name: String,
+        order: DateOrder,
+        stats: Arc<DateStats>,
+        has_time: Option<String>,
+    },
+    /// Yes/no words (value keys) as Booleans.
+    Boolean {
+        name: String,
+        words: Arc<PlHashMap<String, bool>>,
+    },
+    /// A status source's rank by its words, `unknown` for a word it does not know; and its
+    /// value as written where it is unknown.
+    Status {
+        rank: String,
+        raw: String,
+        ranks: Arc<PlHashMap<String, i32>>,
+        unknown: i32,
+    },
+    /// The date survey of one of the input's date columns (index into the survey's columns).
+    Survey(usize),
+}
+
+impl Plan {
+    /// The plan for `input` (a contacts file) whose date columns are read as `dates` say.
+    pub fn new(input: &Input, dates: &[DateColumn]) -> Plan {
+        let mut slots: Vec<Vec<usize>> = vec![Vec::new(); input.columns.len()];
+        let mut sinks = Vec::new();
+        let mut add = |index: usize, sink: SinkPlan| {
+            slots[index].push(sinks.len());
+            sinks.push(sink);
+            sinks.len() - 1
+        };
+        let mut email = usize::MAX;
+        for m in &input.mapping {
+            let name = m.field.name().to_string();
+            match (m.field, m.field.kind()) {
+                (Field::Email, _) => email = add(m.index, SinkPlan::Email),
+                (Field::Status, _) => {}
+                (_, FieldKind::Text) => {
+                    add(m.index, SinkPlan::Text(name));
+                }
+                (field, FieldKind::Boolean) => {
+                    let words = super::boolean::words(input.profile.bool_words)
+                        .into_iter()
+                        .map(|(w, v)| (w, v != 0))
+                        .collect();
+                    add(
+                        m.index,
+                        SinkPlan::Boolean {
+                            name: field.name().to_string(),
+                            words: Arc::new(words),
+                        },
+                    );
+                }
+                (field, FieldKind::Date) => {
+                    let (order, stats) = match dates.iter().find(|d| d.field == field) {
+                        Some(d) => (d.order, d.stats.clone()),
+                        None => (DateOrder::DayFirst, Arc::new(DateStats::default())),
+                    };
+                    add(
+                        m.index,
+                        SinkPlan::Date {
+                            name,
+                            order,
+                            stats,
+                            has_time: super::CONSENT_FIELDS
+                                .contains(&field)
+                                .then(|| has_time_column(field)),
+                        },
+                    );
+                }
+            }
+        }
+        for (i, (column, words)) in status_sources(input).into_iter().enumerate() {
+            let Some(index) = input.columns.iter().position(|c| c == column) else {
+                continue;
+            };
+            let (raw, rank) = super::status_temp(i);
+            let mut ranks = PlHashMap::new();
+            for (w, s) in words {
+                ranks.entry(w).or_insert(super::status::rank_of(s));
+            }
+            add(
+                index,
+                SinkPlan::Status {
+                    rank,
+                    raw,
+                    ranks: Arc::new(ranks),
+                    unknown: super::status::rank_of(crate::fields::Status::Unknown),
+                },
+            );
+        }
+        for (i, column) in super::DateSurvey::new(input).columns.iter().enumerate() {
+            if let Some(index) = input.columns.iter().position(|c| *c == column.column) {
+                add(index, SinkPlan::Survey(i));
+            }
+        }
+        Plan {
+            slots,
+            sinks,
+            email,
+        }
+    }
+}
+
+/// What one batch's records say about the date columns, for [`super::DateSurvey::add_found`]:
+/// the records a rejected row aside (those the record-level pass would have read).
+#[derive(Debug, Default)]
+pub struct Survey {
+    /// Per column of the survey, in order.
+    pub found: Vec<Found>,
+    /// The records read.
+    pub rows: u64,
+}
+
+/// What one date column's values in a batch say: the largest first and second number of its
+/// day-month values, and its first two values (trimmed, not empty) with the row of the
+/// batch each stands on (the survey keeps those of the file's first rows).
+#[derive(Debug, Default, Clone)]
+pub struct Found {
+    pub first: Option<i32>,
+    pub second: Option<i32>,
+    pub examples: Vec<(u64, String)>,
+}
+
+/// Reads the records of `batch` into the typed columns [`super::typed_rows`] takes, and what
+/// they say of the date columns. A record whose e-mail cell is blank is left out (ingest
+/// rejected it).
+pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<(DataFrame, Survey)> {
+    let map = batch.map()?;
+    let start = batch.splits.first().map_or(batch.len, |s| s.offset);
+    let bytes = map
+        .get(start as usize..batch.len as usize)
+        .ok_or_else(|| changed(batch))?;
+    // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
+    std::str::from_utf8(bytes).map_err(|_| changed(batch))?;
+    let rows = usize::try_from(batch.records).unwrap_or(0);
+    let surveys = plan
+        .sinks
+        .iter()
+        .filter(|s| matches!(s, SinkPlan::Survey(_)))
+        .count();
+    let mut reader = Reader {
+        plan,
+        sinks: plan.sinks.iter().map(|s| Sink::new(s, rows)).collect(),
+        survey: Survey {
+            found: vec![Found::default(); surveys],
+            rows: 0,
+        },
+        surveyed: vec![None; surveys],
+        lines: Vec::with_capacity(rows),
+        index: batch.splits.first().map_or(0, |s| s.record),
+        record_lines: batch.record_lines.as_deref().map(Vec::as_slice),
+        no_email: false,
+        blank_email: false,
+        scratch: Vec::new(),
+    };
+    cells::split(bytes, batch.delimiter, batch.columns.len(), &mut reader)
+        .map_err(|_| changed(batch))?;
+    let mut columns = vec![Column::new(LINE.into(), reader.lines)];
+    for (sink, plan) in reader.sinks.into_iter().zip(&plan.sinks) {
+        sink.finish(plan, &mut columns);
+    }
+    let height = columns[0].len();
+    Ok((DataFrame::new(height, columns)?, reader.survey))
+}
+
+fn changed(batch: &Parts) -> PolarsError {
+    polars_err!(ComputeError: "{}: the file changed while it was read", batch.path.display())
+}
+
+struct Reader<'a> {
+    plan: &'a Plan,
+    sinks: Vec<Sink>,
+    survey: Survey,
+    /// The current record's cells of the surveyed columns (and whether each is escaped):
+    /// surveyed when the record ends, unless it is rejected.
+    surveyed: Vec<Option<(&'a [u8], bool)>>,
+    lines: Vec<IdxSize>,
+    /// The record being read, counted from the file's first data record.
+    index: u64,
+    record_lines: Option<&'a [u32]>,
+    /// The current record's e-mail cell is empty or ASCII white space: ingest rejected it, and
+    /// the record-level pass never reads it.
+    no_email: bool,
+    /// The current record's e-mail is blank (white space of any kind): it is no row.
+    blank_email: bool,
+    scratch: Vec<u8>,
+}
+
+impl<'a> cells::Cells<'a> for Reader<'a> {
+    fn cell(&mut self, field: usize, raw: &'a [u8], escaped: bool) {
+        let slots = &self.plan.slots[field];
+        if slots.is_empty() {
+            return;
+        }
+        if slots.contains(&self.plan.email) {
+            self.no_email = raw.iter().all(u8::is_ascii_whitespace);
+        }
+        let text = if escaped {
+            cells::unescape(raw, &mut self.scratch)
+        } else {
+            raw
+        };
+        // SAFETY: the batch is UTF-8 (checked whole), and a cell, cut at ASCII separators and
+        // rid of ASCII quotes, is too.
+        let text = unsafe { std::str::from_utf8_unchecked(text) };
+        for &sink in slots {
+            if sink == self.plan.email && trim(text).is_empty() {
+                self.blank_email = true;
+            }
+            match &mut self.sinks[sink] {
+                Sink::Survey(i) => self.surveyed[*i] = Some((raw, escaped)),
+                sink => sink.push(text),
+            }
+        }
+    }
+
+    fn end(&mut self) -> bool {
+        if !self.no_email {
+            let row = self.survey.rows;
+            for (found, cell) in self.survey.found.iter_mut().zip(&mut self.surveyed) {
+                if let Some((text, escaped)) = cell.take() {
+                    let text = if escaped {
+                        cells::unescape(text, &mut self.scratch)
+                    } else {
+                        text
+                    };
+                    // SAFETY: as in `cell`.
+                    survey(found, unsafe { std::str::from_utf8_unchecked(text) }, row);
+                }
+            }
+            self.survey.rows += 1;
+        }
+        if self.blank_email {
+            for sink in &mut self.sinks {
+                sink.pop();
+            }
+        } else {
+            self.lines
+                .push(line_of(self.record_lines, self.index) as IdxSize);
+        }
+        self.surveyed.fill(None);
+        (self.no_email, self.blank_email) = (false, false);
+        self.index += 1;
+        true
+    }
+}
+
+/// Adds a date value, on the batch's surveyed row `row`, to what its column's values say
+/// (see [`super::DateSurvey::add`]).
+fn survey(found: &mut Found, value: &str, row: u64) {
+    let (first, second) = super::day_month(value);
+    found.first = found.first.max(first);
+    found.second = found.second.max(second);
+    if found.examples.len() < 2 && row < EXAMPLE_ROWS as u64 {
+        let trimmed = value.trim();
+        if !trimmed.is_empty() {
+            found.examples.push((row, trimmed.to_string()));
+        }
+    }
+}
+
+/// A column being read. Each record pushes one value to each sink of its fields (a survey
+/// holds none); a record that is no row takes it back ([`Sink::pop`]).
+enum Sink {
+    Email(TextColumn),
+    Text(TextColumn),
+    Date {
+        values: Vec<i64>,
+        validity: Validity,
+        has_time: Option<MutableBitmap>,
+        order: DateOrder,
+        /// The counts of the values pushed, and of the last one (to take it back).
+        counts: [u64; 3],
+        last: [u64; 3],
+    },
+    Boolean {
+        values: MutableBitmap,
+        validity: Validity,
+        memo: Memo<Option<bool>>,
+    },
+    Status {
+        ranks: Vec<i32>,
+        validity: Validity,
+        raw: TextColumn,
+        memo: Memo<Option<i32>>,
+        unknown: i32,
+    },
+    Survey(usize),
+}
+
+/// Answers per distinct value, for a column of a few distinct values (a status, a yes/no).
+struct Memo<T> {
+    seen: PlHashMap<Box<str>, T>,
+    work: Box<dyn Fn(&str) -> T + Send + Sync>,
+}
+
+impl<T: Copy> Memo<T> {
+    /// Distinct values remembered at most; a column of mostly distinct values is worked out
+    /// value by value.
+    const CAPACITY: usize = 4096;
+
+    fn get(&mut self, value: &str) -> T {
+        if let Some(known) = self.seen.get(value) {
+            return *known;
+        }
+        let answer = (self.work)(value);
+        if self.seen.len() < Self::CAPACITY {
+            self.seen.insert(value.into(), answer);
+        }
+        answer
+    }
+}
+
+impl Sink {
+    fn new(plan: &SinkPlan, rows: usize) -> Sink {
+        match plan {
+            SinkPlan::Email => Sink::Email(TextColumn::with_capacity(rows)),
+            SinkPlan::Text(_) => Sink::Text(TextColumn::with_capacity(rows)),
+            SinkPlan::Date {
+                order, has_time, ..
+            } => Sink::Date {
+                values: Vec::with_capacity(rows),
+                validity: Validity::with_capacity(rows),
+                has_time: has_time
+                    .as_ref()
+                    .map(|_| MutableBitmap::with_capacity(rows)),
+                order: *order,
+                counts: [0; 3],
+                last: [0; 3],
+            },
+            SinkPlan::Boolean { words, .. } => {
+                let words = words.clone();
+                Sink::Boolean {
+                    values: MutableBitmap::with_capacity(rows),
+                    validity: Validity::with_capacity(rows),
+                    memo: Memo {
+                        seen: PlHashMap::new(),
+                        work: Box::new(move |v: &str| {
+                            if trim(v).is_empty() {
+                                None
+                            } else {
+                                words.get(&header_key(v)).copied()
+                            }
+                        }),
+                    },
+                }
+            }
+            SinkPlan::Status { ranks, unknown, .. } => {
+                let (ranks_of, unknown) = (ranks.clone(), *unknown);
+                Sink::Status {
+                    ranks: Vec::with_capacity(rows),
+                    validity: Validity::with_capacity(rows),
+                    raw: TextColumn::with_capacity(rows),
+                    memo: Memo {
+                        seen: PlHashMap::new(),
+                        work: Box::new(move |v: &str| {
+                            if trim(v).is_empty() {
+                                None
+                            } else {
+                                Some(ranks_of.get(&header_key(v)).copied().unwrap_or(unknown))
+                            }
+                        }),
+                    },
+                    unknown,
+                }
+            }
+            SinkPlan::Survey(i) => Sink::Survey(*i),
+        }
+    }
+
+    /// Adds the value of a cell, `text` as written (unquoted).
+    fn push(&mut self, text: &str) {
+        match self {
+            Sink::Email(column) => {
+                let display = email::display_of(text);
+                column.push_text((!text.is_empty()).then_some(display.as_ref()));
+            }
+            Sink::Text(column) => column.push_text((!text.is_empty()).then(|| trim(text))),
+            Sink::Date {
+                values,
+                validity,
+                has_time: with_time,
+                order,
+                counts,
+                last,
+            } => {
+                if let Some(bits) = with_time {
+                    bits.push(!text.is_empty() && has_time(text));
+                }
+                *last = [0; 3];
+                let parsed = if trim(text).is_empty() {
+                    None
+                } else {
+                    last[0] = 1;
+                    let parsed = date::parse(text, *order);
+                    match parsed {
+                        Some(p) => last[2] = u64::from(p.naive),
+                        None => last[1] = 1,
+                    }
+                    parsed
+                };
+                for (count, one) in counts.iter_mut().zip(*last) {
+                    *count += one;
+                }
+                values.push(parsed.map_or(0, |p| p.millis));
+                validity.push(parsed.is_some());
+            }
+            Sink::Boolean {
+                values,
+                validity,
+                memo,
+            } => {
+                let value = if text.is_empty() {
+                    None
+                } else {
+                    memo.get(text)
+                };
+                values.push(value == Some(true));
+                validity.push(value.is_some());
+            }
+            Sink::Status {
+                ranks,
+                validity,
+                raw,
+                memo,
+                unknown,
+            } => {
+                let rank = if text.is_empty() {
+                    None
+                } else {
+                    memo.get(text)
+                };
+                ranks.push(rank.unwrap_or(0));
+                validity.push(rank.is_some());
+                // The value as written is read only where no word of the source knows it.
+                raw.push_text((rank == Some(*unknown)).then(|| trim(text)));
+            }
+            Sink::Survey(_) => {}
+        }
+    }
+
+    /// Takes back the value last pushed.
+    fn pop(&mut self) {
+        match self {
+            Sink::Email(column) | Sink::Text(column) => column.pop(),
+            Sink::Date {
+                values,
+                validity,
+                has_time,
+                counts,
+                last,
+                ..
+            } => {
+                values.pop();
+                validity.pop();
+                if let Some(bits) = has_time {
+                    bits.pop();
+                }
+                for (count, one) in counts.iter_mut().zip(*last) {
+                    *count -= one;
+                }
+                *last = [0; 3];
+            }
+            Sink::Boolean {
+                values, validity, ..
+            } => {
+                values.pop();
+                validity.pop();
+            }
+            Sink::Status {
+                ranks,
+                validity,
+                raw,
+                ..
+            } => {
+                ranks.pop();
+                validity.pop();
+                raw.pop();
+            }
+            Sink::Survey(_) => {}
+        }
+    }
+
+    /// The sink's columns, named as `plan` says, added to `columns`.
+    fn finish(self, plan: &SinkPlan, columns: &mut Vec<Column>) {
+        match (self, plan) {
+            (Sink::Email(column), _) => {
+                columns.push(column.finish(Field::Email.name()).into_column());
+            }
+            (Sink::Text(column), SinkPlan::Text(name)) => {
+                columns.push(column.finish(name).into_column());
+            }
+            (
+                Sink::Date {
+                    values,
+                    validity,
+                    has_time,
+                    counts,
+                    ..
+                },
+                SinkPlan::Date {
+                    name,
+                    stats,
+                    has_time: time_name,
+                    ..
+                },
+            ) => {
+                stats.values.fetch_add(counts[0], Ordering::Relaxed);
+                stats.unparseable.fetch_add(counts[1], Ordering::Relaxed);
+                stats.naive.fetch_add(counts[2], Ordering::Relaxed);
+                columns.push(
+                    Int64Chunked::from_vec_validity(name.into(), values, validity.finish())
+                        .into_column(),
+                );
+                if let (Some(bits), Some(time_name)) = (has_time, time_name) {
+                    let array = BooleanArray::new(ArrowDataType::Boolean, bits.into(), None);
+                    columns.push(BooleanChunked::with_chunk(time_name.into(), array).into_column());
+                }
+            }
+            (
+                Sink::Boolean {
+                    values, validity, ..
+                },
+                SinkPlan::Boolean { name, .. },
+            ) => {
+                let array =
+                    BooleanArray::new(ArrowDataType::Boolean, values.into(), validity.finish());
+                columns.push(BooleanChunked::with_chunk(name.into(), array).into_column());
+            }
+            (
+                Sink::Status {
+                    ranks,
+                    validity,
+                    raw: raw_column,
+                    ..
+                },
+                SinkPlan::Status { rank, raw, .. },
+            ) => {
+                columns.push(
+                    Int32Chunked::from_vec_validity(rank.into(), ranks, validity.finish())
+                        .into_column(),
+                );
+                columns.push(raw_column.finish(raw).into_column());
+            }
+            _ => {}
+        }
+    }
+}
