@@ -240,18 +240,22 @@ fn read_clean_file(bencher: Bencher, n: usize) {
 }
 
 /// The structure check and hash of a clean export of 200 000 rows from memory, in one part and
-/// in two (one a core on the machines this runs on).
-#[divan::bench(args = [1, 2])]
-fn structure_check(bencher: Bencher, parts: usize) {
+/// in two, 64 bytes at a time ("blocks", the run's) and a byte at a time ("bytes").
+#[divan::bench(args = ["blocks/1", "blocks/2", "bytes/1"])]
+fn structure_check(bencher: Bencher, how: &str) {
+    use listaudit::ingest::scan::{Pass, scan_in_parts};
     let mut text = String::from("Email Address,First Name,Last Name,OPTIN_TIME,TAGS\n");
     for i in 0..200_000 {
         text.push_str(&format!(
             "person.{i}@example.com,Name,\"Last, {i}\",2021-05-10 14:19:42,\"a,b\"\n"
         ));
     }
+    let (pass, parts) = match how {
+        "blocks/1" => (Pass::Blocks, 1),
+        "blocks/2" => (Pass::Blocks, 2),
+        _ => (Pass::Bytes, 1),
+    };
     bencher.bench(|| {
-        listaudit::ingest::scan::scan_in_parts(text.as_bytes(), parts, 5, Some(0), 4 << 20)
-            .unwrap()
-            .map(|scan| scan.records)
+        scan_in_parts(text.as_bytes(), parts, 5, Some(0), 4 << 20, pass).map(|scan| scan.records)
     });
 }

@@ -44,7 +44,7 @@ pub fn split<'a>(
     let mut quotes_at_cell = 0u64;
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let (quote, delim, line) = masks(&bytes[pos..], delimiter);
+        let [quote, delim, line] = masks(&bytes[pos..], [b'"', delimiter, b'\n']);
         let inq = prefix_xor(quote) ^ inside;
         inside = ((inq as i64) >> 63) as u64;
         let mut ends = (delim | line) & !inq;
@@ -145,7 +145,7 @@ pub fn unescape<'a>(text: &[u8], out: &'a mut Vec<u8>) -> &'a [u8] {
 
 /// Each bit set where a byte lies inside quotes (counting the opening quote, not the closing
 /// one): the running parity of the quotes up to it.
-fn prefix_xor(mut x: u64) -> u64 {
+pub fn prefix_xor(mut x: u64) -> u64 {
     x ^= x << 1;
     x ^= x << 2;
     x ^= x << 4;
@@ -155,51 +155,43 @@ fn prefix_xor(mut x: u64) -> u64 {
     x
 }
 
-/// The quotes, delimiters and line feeds of the 64 bytes at the start of `bytes` (fewer at
-/// the end: the bits past it are clear), a bit per byte.
-fn masks(bytes: &[u8], delimiter: u8) -> (u64, u64, u64) {
+/// A bit per byte of the 64 bytes at the start of `bytes` (fewer at the end: the bits past it
+/// are clear) for each of the `targets`: where that byte stands.
+pub fn masks<const N: usize>(bytes: &[u8], targets: [u8; N]) -> [u64; N] {
     if let Some(whole) = bytes.first_chunk::<64>() {
-        return block_masks(whole, delimiter);
+        return block_masks(whole, targets);
     }
     let mut block = [0u8; 64];
     block[..bytes.len()].copy_from_slice(bytes);
-    let (quote, delim, line) = block_masks(&block, delimiter);
-    // The padding is no delimiter, even a zero one.
+    // The padding is none of the targets, even a zero one.
     let within = (1u64 << bytes.len()) - 1;
-    (quote & within, delim & within, line & within)
+    block_masks(&block, targets).map(|mask| mask & within)
 }
 
 #[cfg(target_arch = "x86_64")]
-fn block_masks(block: &[u8; 64], delimiter: u8) -> (u64, u64, u64) {
-    use std::arch::x86_64::{
-        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
+fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> [u64; N] {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let mut masks = [0u64; N];
     // SAFETY: SSE2 is part of x86_64; each load reads 16 of the block's 64 bytes.
     unsafe {
-        let (q, d, l) = (
-            _mm_set1_epi8(b'"' as i8),
-            _mm_set1_epi8(delimiter as i8),
-            _mm_set1_epi8(b'\n' as i8),
-        );
-        let (mut quote, mut delim, mut line) = (0u64, 0u64, 0u64);
         for k in 0..4 {
-            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-            let bits = |m: __m128i| u64::from(_mm_movemask_epi8(m) as u16) << (16 * k);
-            quote |= bits(_mm_cmpeq_epi8(v, q));
-            delim |= bits(_mm_cmpeq_epi8(v, d));
-            line |= bits(_mm_cmpeq_epi8(v, l));
+            let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast());
+            for (mask, &target) in masks.iter_mut().zip(&targets) {
+                let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(target as i8)));
+                *mask |= u64::from(hits as u16) << (16 * k);
+            }
         }
-        (quote, delim, line)
     }
+    masks
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_masks(block: &[u8; 64], delimiter: u8) -> (u64, u64, u64) {
-    let (mut quote, mut delim, mut line) = (0u64, 0u64, 0u64);
+fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> [u64; N] {
+    let mut masks = [0u64; N];
     for (i, &b) in block.iter().enumerate() {
-        quote |= u64::from(b == b'"') << i;
-        delim |= u64::from(b == delimiter) << i;
-        line |= u64::from(b == b'\n') << i;
+        for (mask, &target) in masks.iter_mut().zip(&targets) {
+            *mask |= u64::from(b == target) << i;
+        }
     }
-    (quote, delim, line)
+    masks
 }

@@ -212,16 +212,7 @@ pub fn checked_parts(
     use listaudit::ingest::{parts::Parts, scan};
 
     std::fs::write(path, text).unwrap();
-    let scanned = scan::scan(
-        || Ok(std::io::Cursor::new(text)),
-        text.len() as u64,
-        0,
-        b',',
-        columns.len(),
-        Some(0),
-        split_bytes,
-    )
-    .unwrap();
+    let scanned = scan::scan(|| Ok(text), 0, b',', columns.len(), Some(0), split_bytes).unwrap();
     let parts = Parts {
         path: path.to_path_buf(),
         delimiter: b',',
