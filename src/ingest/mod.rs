@@ -1,8 +1,9 @@
 //! Ingest (SPEC §2.1–2.2): find the input files, sniff each one, recognise its service, map its
-//! headers onto the canonical fields, and hand polars a frame of its rows as strings.
+//! headers onto the canonical fields, and hand on its rows.
 //!
 //! Every file is first read once by [`scan`] (hash + structure check). A clean UTF-8 file then
-//! goes straight to polars' CSV reader; any other file takes the record-level pass of
+//! goes straight to the reader of [`parts`], which splits its cells by their separators alone;
+//! any other file takes the record-level pass of
 //! [`records`], which puts each unreadable row in `rejects.csv` with its line.
 
 pub mod cells;

@@ -1,10 +1,12 @@
-//! The structure check: one streaming read of a file that hashes it (SHA-256, for the report)
-//! and tells whether polars' CSV reader may take it as it is.
+//! The structure check: one read of a file (mapped, a window at a time) that hashes it
+//! (SHA-256, for the report) and tells whether the fast reader of [`super::parts`] may take it
+//! as it is.
 //!
-//! polars reads RFC 4180 fast but cannot say on which line a ragged row stands, and handles
-//! some malformed input differently from the csv crate. So every file is checked here first:
-//! a file in which every record has the header's field count, that is valid UTF-8, and that has
-//! no blank line, stray quote or backslash-escaped quote is *clean* and goes straight to polars.
+//! That reader tells cells apart by their separators alone and cannot say on which line a
+//! ragged row stands. So every file is checked here first: a file in which every record has
+//! the header's field count, that is valid UTF-8, and that has no blank line, stray quote or
+//! backslash-escaped quote is *clean* and goes straight to it (checked 64 bytes at a time,
+//! `Checker::feed_blocks`).
 //! Anything else takes the record-level pass of [`super::records`], which finds each bad row's
 //! line. The check also keeps the raw text of rows without an e-mail, which go to `rejects.csv`,
 //! and the first line of every record when some record spans several lines.
