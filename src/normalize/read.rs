@@ -339,6 +339,26 @@ struct Memo<T> {
     work: Box<dyn Fn(&str) -> T + Send + Sync>,
 }
 
+impl<T: Copy> Memo<Option<T>> {
+    /// A blank cell is none; any other is `of` what `table` holds for its words (see
+    /// [`header_key`]), if anything.
+    fn looked_up<W: Send + Sync + 'static>(
+        table: Arc<PlHashMap<String, W>>,
+        of: impl Fn(Option<&W>) -> Option<T> + Send + Sync + 'static,
+    ) -> Self {
+        Memo {
+            seen: PlHashMap::new(),
+            work: Box::new(move |v: &str| {
+                if trim(v).is_empty() {
+                    None
+                } else {
+                    of(table.get(&header_key(v)))
+                }
+            }),
+        }
+    }
+}
+
 impl<T: Copy> Memo<T> {
     /// Distinct values remembered at most; a column of mostly distinct values is worked out
     /// value by value.
@@ -378,16 +398,7 @@ impl Sink {
                 Sink::Boolean {
                     values: MutableBitmap::with_capacity(rows),
                     validity: Validity::with_capacity(rows),
-                    memo: Memo {
-                        seen: PlHashMap::new(),
-                        work: Box::new(move |v: &str| {
-                            if trim(v).is_empty() {
-                                None
-                            } else {
-                                words.get(&header_key(v)).copied()
-                            }
-                        }),
-                    },
+                    memo: Memo::looked_up(words, |word| word.copied()),
                 }
             }
             SinkPlan::Status { ranks, unknown, .. } => {
@@ -396,16 +407,9 @@ impl Sink {
                     ranks: Vec::with_capacity(rows),
                     validity: Validity::with_capacity(rows),
                     raw: TextColumn::with_capacity(rows),
-                    memo: Memo {
-                        seen: PlHashMap::new(),
-                        work: Box::new(move |v: &str| {
-                            if trim(v).is_empty() {
-                                None
-                            } else {
-                                Some(ranks_of.get(&header_key(v)).copied().unwrap_or(unknown))
-                            }
-                        }),
-                    },
+                    memo: Memo::looked_up(ranks_of, move |rank| {
+                        Some(rank.copied().unwrap_or(unknown))
+                    }),
                     unknown,
                 }
             }

@@ -125,15 +125,10 @@ fn written(value: &str, quote: bool) -> String {
 /// Every output but rejects.csv, and the report without what the ragged row changes.
 fn outputs(case: &Case) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for file in [
-        "audit.csv",
-        "repermission.csv",
-        "deletion.csv",
-        "suppression.csv",
-        "keep.csv",
-        "no-marketing.csv",
-        "reengage.csv",
-    ] {
+    let lists = listaudit::outputs::OUTPUT_FILES
+        .iter()
+        .filter(|file| file.ends_with(".csv") && **file != "rejects.csv");
+    for file in lists {
         found.push((file.to_string(), case.read(&format!("out/{file}"))));
     }
     let mut report = case.report();
