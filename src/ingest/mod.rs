@@ -700,15 +700,6 @@ fn decode(bytes: &[u8], encoding: Encoding) -> Vec<u8> {
     decoder.decode(bytes).0.into_owned().into_bytes()
 }
 
-/// The file's bytes, mapped into memory (an empty file maps to nothing).
-fn map_file(path: &Path) -> std::io::Result<memmap2::Mmap> {
-    let file = File::open(path)?;
-    // SAFETY: the file is an input the run only reads; another program that changes it
-    // while it is checked changes what is checked, as it would with any reader, and the
-    // reading that follows finds a file that changed shape (see `parts::Parts::map`).
-    unsafe { memmap2::Mmap::map(&file) }
-}
-
 fn encoding_name(encoding: Encoding, bom: bool) -> &'static str {
     match (encoding, bom) {
         (Encoding::Utf8, false) => "utf-8",
@@ -764,7 +755,7 @@ pub fn read_input(
         let (headers, sample) = read_head(text, delimiter, false);
         let layout = layout(path, &name, headers, &sample, role, options)?;
         let scan = scan::scan(
-            || map_file(path),
+            || parts::map_file(path),
             skip,
             delimiter,
             layout.headers.len(),

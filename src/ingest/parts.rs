@@ -123,11 +123,7 @@ impl Parts {
     /// without a copy. A file whose size is no longer what the check saw changed since.
     pub fn map(&self) -> PolarsResult<memmap2::Mmap> {
         let io = |e: std::io::Error| polars_err!(ComputeError: "{}: {e}", self.path.display());
-        let file = File::open(&self.path).map_err(io)?;
-        // SAFETY: the file is an input the run only reads; another program that changes it
-        // while it is read changes what is read (a file that changed shape is an error, see
-        // `read_part`), as it would with any reader.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        let map = map_file(&self.path).map_err(io)?;
         if map.len() as u64 != self.size {
             return Err(self.changed());
         }
@@ -379,4 +375,14 @@ impl AnonymousScan for Parts {
         frame.rechunk_mut_par();
         Ok(frame)
     }
+}
+
+/// The file's bytes, mapped into memory (an empty file maps to nothing): the structure check
+/// and the reader read them so, without a copy.
+pub fn map_file(path: &std::path::Path) -> std::io::Result<memmap2::Mmap> {
+    let file = File::open(path)?;
+    // SAFETY: the file is an input the run only reads; another program that changes it while
+    // it is read changes what is read, as it would with any reader (a file that changed shape
+    // since it was checked is an error, see `Parts::map` and `read_part`).
+    unsafe { memmap2::Mmap::map(&file) }
 }

@@ -523,8 +523,8 @@ impl Source for memmap2::Mmap {
 /// The bytes checked, hashed and handed back at a time.
 const WINDOW: usize = 8 << 20;
 
-/// Checks `part` (of `source`, at `from` in it, whole records) into `checker` by `pass`, a
-/// window at a time; whether the part is UTF-8.
+/// Checks `part` of `source` (whole records) into `checker` by `pass`, a window at a time;
+/// whether the part is UTF-8.
 fn check_part(checker: &mut Checker, source: &impl Source, part: Range<usize>, pass: Pass) -> bool {
     let text = &source.bytes()[part.clone()];
     let mut utf8 = true;
@@ -601,7 +601,8 @@ pub enum Pass {
 /// A large file is checked in parts, one a core, each supposed to start at the first record
 /// boundary after its share of the bytes (the first line break). A part whose line break lies
 /// inside a quoted field is found out when the part before it ends elsewhere than between two
-/// records; the file is then checked again in one part, which is always right.
+/// records; the file is then checked again in one part, which is always right. The hash is
+/// taken once, on a thread of its own, beside either.
 pub fn scan<S: Source>(
     open: impl Fn() -> std::io::Result<S> + Sync,
     skip: usize,
@@ -610,20 +611,30 @@ pub fn scan<S: Source>(
     email_field: Option<usize>,
     split_bytes: u64,
 ) -> std::io::Result<Scan> {
-    let len = open()?.bytes().len() as u64;
+    let whole = open()?;
+    let len = whole.bytes().len();
     // The hash takes a core of its own all along (it is the longer of the two): the parts
     // share the others. On two cores, two parts beside the hash took 1.3-1.5 s of ten
     // million rows, one part 0.92-0.97 s.
     let cores = crate::parallel::cores().saturating_sub(1) as u64;
-    let parts = (len / part_bytes(split_bytes)).clamp(1, cores.max(1));
+    let parts = (len as u64 / part_bytes(split_bytes)).clamp(1, cores.max(1)) as usize;
     let fields = (delimiter, fields_expected, email_field, split_bytes);
-    if parts > 1
-        && let Some(scan) = check_in_parts(&open, parts as usize, skip, fields, Pass::Blocks)?
-    {
-        return Ok(scan);
-    }
-    check_in_parts(&open, 1, skip, fields, Pass::Blocks)?
-        .ok_or_else(|| std::io::Error::other("a file in one part is always checked"))
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(move || hash(&whole));
+        let mut checked = None;
+        if parts > 1 {
+            checked = check_in_parts(&open, parts, skip, fields, Pass::Blocks)?;
+        }
+        let checker = match checked {
+            Some(checker) => checker,
+            None => check_in_parts(&open, 1, skip, fields, Pass::Blocks)?
+                .ok_or_else(|| std::io::Error::other("a file in one part is always checked"))?,
+        };
+        let digest = hashing
+            .join()
+            .map_err(|_| std::io::Error::other("the hashing thread failed"))?;
+        Ok(checker.into_scan(&digest, len))
+    })
 }
 
 /// [`scan`] of `text` in `parts` parts (a test sets how many) by `pass`; `None` when a part did
@@ -636,25 +647,21 @@ pub fn scan_in_parts(
     split_bytes: u64,
     pass: Pass,
 ) -> Option<Scan> {
-    check_in_parts(
-        &|| Ok(text),
-        parts,
-        0,
-        (b',', fields_expected, email_field, split_bytes),
-        pass,
-    )
-    .expect("text in memory is always read")
+    let fields = (b',', fields_expected, email_field, split_bytes);
+    check_in_parts(&|| Ok(text), parts, 0, fields, pass)
+        .expect("text in memory is always read")
+        .map(|checker| checker.into_scan(&hash(&text), text.len()))
 }
 
-/// Each part is checked on a thread of its own, UTF-8 with it, and the hash is taken of the
-/// whole file on another.
+/// Each part is checked on a thread of its own, UTF-8 with it; the checker of the whole file,
+/// finished, or `None` when a part did not start at a record boundary.
 fn check_in_parts<S: Source>(
     open: &(impl Fn() -> std::io::Result<S> + Sync),
     parts: usize,
     skip: usize,
     (delimiter, fields_expected, email_field, split_bytes): (u8, usize, Option<usize>, u64),
     pass: Pass,
-) -> std::io::Result<Option<Scan>> {
+) -> std::io::Result<Option<Checker>> {
     let whole = open()?;
     let bytes = whole.bytes();
     let len = bytes.len();
@@ -668,31 +675,27 @@ fn check_in_parts<S: Source>(
     }
     cuts.push(len);
     let bom_utf8 = std::str::from_utf8(&bytes[..skip]).is_ok();
-    let (digest, checked) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(move || hash(&whole));
-        let checked = crate::parallel::map((0..parts).collect(), |part| {
-            let mut checker = Checker::new(
-                delimiter,
-                fields_expected,
-                email_field,
-                split_bytes,
-                part == 0,
-            );
-            // A part after the first starts where the one before it ends, past a line break.
-            let range = cuts[part]..cuts[part + 1].max(cuts[part]);
-            let started = part == 0 || !range.is_empty();
-            if part > 0 && started {
-                checker.splits.push(Split {
-                    offset: range.start as u64,
-                    record: 0,
-                });
-            }
-            let utf8 = check_part(&mut checker, &open()?, range, pass);
-            Ok::<_, std::io::Error>((checker, started, utf8))
-        });
-        (hashing.join(), checked)
+    drop(whole);
+    let checked = crate::parallel::map((0..parts).collect(), |part| {
+        let mut checker = Checker::new(
+            delimiter,
+            fields_expected,
+            email_field,
+            split_bytes,
+            part == 0,
+        );
+        // A part after the first starts where the one before it ends, past a line break.
+        let range = cuts[part]..cuts[part + 1].max(cuts[part]);
+        let started = part == 0 || !range.is_empty();
+        if part > 0 && started {
+            checker.splits.push(Split {
+                offset: range.start as u64,
+                record: 0,
+            });
+        }
+        let utf8 = check_part(&mut checker, &open()?, range, pass);
+        Ok::<_, std::io::Error>((checker, started, utf8))
     });
-    let digest = digest.map_err(|_| std::io::Error::other("the hashing thread failed"))?;
     let checked = checked.into_iter().collect::<std::io::Result<Vec<_>>>()?;
     let utf8 = bom_utf8 && checked.iter().all(|(.., utf8)| *utf8);
     let mut checkers = checked
@@ -716,16 +719,23 @@ fn check_in_parts<S: Source>(
         checker.clean = false;
     }
     checker.finish();
-    Ok(Some(Scan {
-        sha256: hex(&digest),
-        clean: checker.clean,
-        records: checker.records,
-        record_lines: checker.record_lines,
-        empty_email: checker.empty_email,
-        backslash_quote: checker.backslash_quote,
-        splits: checker.splits,
-        len: len as u64,
-    }))
+    Ok(Some(checker))
+}
+
+impl Checker {
+    /// What the finished check found, with the file's hash and length.
+    fn into_scan(self, digest: &[u8], len: usize) -> Scan {
+        Scan {
+            sha256: hex(digest),
+            clean: self.clean,
+            records: self.records,
+            record_lines: self.record_lines,
+            empty_email: self.empty_email,
+            backslash_quote: self.backslash_quote,
+            splits: self.splits,
+            len: len as u64,
+        }
+    }
 }
 
 /// Lower-case hex of a digest.
