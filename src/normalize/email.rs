@@ -80,9 +80,86 @@ pub fn is_valid(display: Expr) -> Expr {
 }
 
 /// [`VALID_EMAIL`] written out by hand, without a regex per address; a property test holds the
-/// two equal. One pass over the bytes, each looked up in [`CLASS`]: a `match` of every byte
-/// and a second pass over the domain cost 107 ns an address in the `address_check` bench.
+/// two equal. An address of plain ASCII (no space, control or non-ASCII byte) of up to 64
+/// bytes, which is almost every address, is checked from bitmasks of where its `@` and dots
+/// stand ([`address_masks`]); any other goes byte by byte ([`is_valid_by_bytes`]). In the
+/// `address_check` bench: 23 ns an address byte by byte, 7 ns by bitmasks.
 pub fn is_valid_address(address: &str) -> bool {
+    let bytes = address.as_bytes();
+    let Some([at, dot, odd]) = address_masks(bytes) else {
+        return is_valid_by_bytes(address);
+    };
+    if odd != 0 {
+        return is_valid_by_bytes(address);
+    }
+    // One `@`, not the first byte.
+    if at.count_ones() != 1 || at == 1 {
+        return false;
+    }
+    // The dots of the domain, and the places where a domain label ends.
+    let domain_dots = dot & !((at << 1) - 1);
+    let ends = at | domain_dots;
+    let last = 1u64 << (bytes.len() - 1);
+    // A dot in the domain; no label empty: none follows the `@` or a dot, none ends the address.
+    domain_dots != 0 && ends & (ends << 1) == 0 && ends & last == 0
+}
+
+/// A bit per byte of an address of at most 64 bytes (none for a longer one): where an `@`
+/// stands, where a dot, and where a byte that is not plain ASCII (a space, a control or a
+/// non-ASCII byte; DEL is plain, as in the pattern).
+#[cfg(target_arch = "x86_64")]
+fn address_masks(bytes: &[u8]) -> Option<[u64; 3]> {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    if bytes.len() > 64 {
+        return None;
+    }
+    // A short address is copied into a block of 16; a longer one is read where it is, 16 bytes
+    // at a time, the last 16 overlapping the ones before (a byte's bit is set twice alike).
+    let mut short = [0u8; 16];
+    let (from, len) = if bytes.len() < 16 {
+        short[..bytes.len()].copy_from_slice(bytes);
+        (&short[..], bytes.len())
+    } else {
+        (bytes, bytes.len())
+    };
+    let mut masks = [0u64; 3];
+    for k in 0..len.div_ceil(16) {
+        let at = (16 * k).min(from.len() - 16);
+        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes `from[at..at + 16]`.
+        unsafe {
+            let v = _mm_loadu_si128(from.as_ptr().add(at).cast());
+            let bits = |m| u64::from(_mm_movemask_epi8(m) as u16) << at;
+            masks[0] |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'@' as i8)));
+            masks[1] |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8)));
+            // Signed: below `!` is a space or control byte, and every byte from 0x80 is negative.
+            masks[2] |= bits(_mm_cmplt_epi8(v, _mm_set1_epi8(b'!' as i8)));
+        }
+    }
+    // The padding of a short address is no byte of it.
+    if let Some(shift) = 64usize.checked_sub(len).filter(|&s| s < 64) {
+        masks[2] &= u64::MAX >> shift;
+    }
+    Some(masks)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn address_masks(bytes: &[u8]) -> Option<[u64; 3]> {
+    if bytes.len() > 64 {
+        return None;
+    }
+    let mut masks = [0u64; 3];
+    for (i, &b) in bytes.iter().enumerate() {
+        masks[0] |= u64::from(b == b'@') << i;
+        masks[1] |= u64::from(b == b'.') << i;
+        masks[2] |= u64::from(b < b'!' || b >= 0x80) << i;
+    }
+    Some(masks)
+}
+
+/// [`is_valid_address`] one byte at a time, each looked up in [`CLASS`].
+fn is_valid_by_bytes(address: &str) -> bool {
     let mut at = None;
     let mut dots = 0u32;
     // Whether the domain so far is empty or ends in a dot: neither may be followed by a dot.
