@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, MutableBinaryViewArray, Utf8ViewArray, View};
+use polars_arrow::array::{Array, MutableBinaryViewArray, PrimitiveArray, Utf8ViewArray, View};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
@@ -407,25 +407,55 @@ impl Dictionary {
             Column::Scalar(constant) if constant.scalar().is_null() => {
                 Column::new_scalar(name.into(), Scalar::null(DataType::Int32), column.len())
             }
-            _ => column
-                .str()?
-                .iter()
-                .map(|value| value.map(|v| self.code(v)).transpose())
-                .collect::<PolarsResult<Int32Chunked>>()?
-                .with_name(name.into())
-                .into_column(),
+            _ => {
+                // Each chunk's views are read as they are: a short value's view is its key.
+                // Collecting `Option<i32>`s from the values built the codes and their validity
+                // a value at a time.
+                let mut chunks = Vec::new();
+                for chunk in column.str()?.downcast_iter() {
+                    let mut codes = Vec::with_capacity(chunk.len());
+                    for (i, view) in chunk.views().iter().enumerate() {
+                        let code = if chunk.is_null(i) {
+                            0
+                        } else if view.length <= View::MAX_INLINE_SIZE {
+                            self.code_short(short_key(view), || chunk.value(i))?
+                        } else {
+                            self.code_long(chunk.value(i))?
+                        };
+                        codes.push(code);
+                    }
+                    chunks.push(PrimitiveArray::new(
+                        ArrowDataType::Int32,
+                        codes.into(),
+                        chunk.validity().cloned(),
+                    ));
+                }
+                Int32Chunked::from_chunk_iter(name.into(), chunks).into_column()
+            }
         };
         frame.with_column(codes)?;
         Ok(frame)
     }
 
-    fn code(&mut self, value: &str) -> PolarsResult<i32> {
-        let next = i32::try_from(self.names.len())
-            .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))?;
-        let code = if value.len() <= View::MAX_INLINE_SIZE as usize {
-            let short = View::new_inline(value.as_bytes()).as_u128();
-            *self.short.entry(short).or_insert(next)
-        } else if let Some(code) = self.long.get(value) {
+    /// The code of a value of up to 12 bytes, by its [`short_key`].
+    fn code_short<'a>(&mut self, key: u128, value: impl FnOnce() -> &'a str) -> PolarsResult<i32> {
+        let next = self.next()?;
+        let code = *self.short.entry(key).or_insert(next);
+        if code == next {
+            self.names.push(value().to_string());
+        }
+        Ok(code)
+    }
+
+    fn next(&self) -> PolarsResult<i32> {
+        i32::try_from(self.names.len())
+            .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))
+    }
+
+    /// The code of a value longer than 12 bytes.
+    fn code_long(&mut self, value: &str) -> PolarsResult<i32> {
+        let next = self.next()?;
+        let code = if let Some(code) = self.long.get(value) {
             *code
         } else {
             self.long.insert(value.to_string(), next);
@@ -441,4 +471,11 @@ impl Dictionary {
     pub fn names(&self) -> Arc<[String]> {
         self.names.clone().into()
     }
+}
+
+/// The key of a value of up to 12 bytes: its inline view (the length, then the bytes), with
+/// the bytes past the value cleared, whatever wrote them.
+fn short_key(view: &View) -> u128 {
+    let bits = 32 + 8 * view.length.min(View::MAX_INLINE_SIZE);
+    view.as_u128() & (u128::MAX >> (128 - bits))
 }

@@ -711,3 +711,38 @@ proptest! {
         prop_assert_eq!(by_blocks, by_bytes, "{:?}", String::from_utf8_lossy(&text));
     }
 }
+
+proptest! {
+    /// A column coded by the names' dictionary spells back every value from its code, short
+    /// (read from its view) or long, in batches that share the dictionary; a null stays null,
+    /// and one text never has two codes.
+    #[test]
+    fn dictionary_codes_spell_back_their_values(
+        batches in prop::collection::vec(
+            prop::collection::vec(prop::option::of("[a-cé ]{0,15}"), 0..20),
+            1..4,
+        ),
+    ) {
+        use polars::prelude::*;
+        let mut dictionary = listaudit::normalize::text::Dictionary::default();
+        let mut coded = Vec::new();
+        for values in &batches {
+            let frame = DataFrame::new(
+                values.len(),
+                vec![Column::new("name".into(), values.clone())],
+            ).unwrap();
+            let frame = dictionary.encode(frame, "name").unwrap();
+            let codes: Vec<Option<i32>> = frame.column("name").unwrap().i32().unwrap().iter().collect();
+            coded.push(codes);
+        }
+        let names = dictionary.names();
+        let distinct: BTreeSet<&String> = names.iter().collect();
+        prop_assert_eq!(distinct.len(), names.len(), "a text with two codes: {:?}", names);
+        for (values, codes) in batches.iter().zip(&coded) {
+            for (value, code) in values.iter().zip(codes) {
+                let spelled = code.map(|c| names[c as usize].clone());
+                prop_assert_eq!(&spelled, value);
+            }
+        }
+    }
+}
