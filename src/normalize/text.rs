@@ -326,9 +326,16 @@ pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 
                 // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
                 let arrays = part.downcast_iter().map(|chunk| {
                     let mut bits = vec![0u8; chunk.len().div_ceil(8)];
-                    for (i, value) in chunk.iter().enumerate() {
-                        let Some(v) = value else { continue };
-                        if if memoize { memo.get(v, &f) } else { f(v) } {
+                    for (i, view) in chunk.views().iter().enumerate() {
+                        if chunk.is_null(i) {
+                            continue;
+                        }
+                        let found = if memoize {
+                            memo.get_view(view, || chunk.value(i), &f)
+                        } else {
+                            f(chunk.value(i))
+                        };
+                        if found {
                             bits[i / 8] |= 1 << (i % 8);
                         }
                     }
@@ -354,20 +361,45 @@ pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 
 
 /// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of
 /// mostly distinct values (addresses) is worked out value by value without filling memory.
+/// A value of up to 12 bytes can be looked up by its view ([`Memo::get_view`]), a number,
+/// without hashing or comparing its text: most sources are that short.
 struct Memo<'a, T> {
     seen: PlHashMap<&'a str, T>,
+    short: PlHashMap<u128, T>,
 }
 
 impl<T> Default for Memo<'_, T> {
     fn default() -> Self {
         Memo {
             seen: PlHashMap::new(),
+            short: PlHashMap::new(),
         }
     }
 }
 
 impl<'a, T: Copy> Memo<'a, T> {
     const CAPACITY: usize = 4096;
+
+    /// [`Memo::get`] of the value `view` holds, which `value` spells.
+    fn get_view(
+        &mut self,
+        view: &View,
+        value: impl FnOnce() -> &'a str,
+        work: impl FnOnce(&str) -> T,
+    ) -> T {
+        if view.length > View::MAX_INLINE_SIZE {
+            return self.get(value(), work);
+        }
+        let key = short_key(view);
+        if let Some(known) = self.short.get(&key) {
+            return *known;
+        }
+        let result = work(value());
+        if self.short.len() < Self::CAPACITY {
+            self.short.insert(key, result);
+        }
+        result
+    }
 
     fn get(&mut self, value: &'a str, work: impl FnOnce(&str) -> T) -> T {
         if let Some(known) = self.seen.get(value) {
