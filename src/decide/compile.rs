@@ -86,26 +86,53 @@ fn shared_by_at_least(values: Expr, min: u32) -> Expr {
             let slot =
                 |v: i64| ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
             let mut counters = vec![0u8; 1 << bits];
-            for v in values.iter().flatten() {
+            for_each_present(values, |_, v| {
                 let counter = &mut counters[slot(v)];
                 *counter = counter.saturating_add(1);
-            }
+            });
             let reach = |v: i64| u32::from(counters[slot(v)]) >= min.min(255);
             let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
-            for v in values.iter().flatten().filter(|v| reach(*v)) {
-                *counts.entry(v).or_insert(0) += 1;
-            }
-            let shared: BooleanChunked = values
-                .iter()
-                // The counter rules out most values without a lookup.
-                .map(|v| {
-                    Some(v.is_some_and(|v| reach(v) && counts.get(&v).is_some_and(|n| *n >= min)))
-                })
-                .collect();
-            Ok(shared.with_name(c.name().clone()).into_column())
+            for_each_present(values, |_, v| {
+                if reach(v) {
+                    *counts.entry(v).or_insert(0) += 1;
+                }
+            });
+            // The answers as bits, eight to a byte; a null is no share. The counter rules out
+            // most values without a lookup.
+            let mut shared = vec![0u8; values.len().div_ceil(8)];
+            for_each_present(values, |row, v| {
+                if reach(v) && counts.get(&v).is_some_and(|n| *n >= min) {
+                    shared[row / 8] |= 1 << (row % 8);
+                }
+            });
+            let shared = polars_arrow::array::BooleanArray::new(
+                ArrowDataType::Boolean,
+                polars_arrow::bitmap::Bitmap::from_u8_vec(shared, values.len()),
+                None,
+            );
+            Ok(BooleanChunked::with_chunk(c.name().clone(), shared).into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
+}
+
+/// `f` of each value that is not null, with its row: only the set bits of a chunk's validity
+/// are visited, where most rows are null. Iterating `Option`s over every row, and collecting
+/// `Option<bool>`s, took the contact facts of ten million contacts 0.43-0.45 s, against
+/// 0.33 s now.
+fn for_each_present(values: &Int64Chunked, mut f: impl FnMut(usize, i64)) {
+    let mut start = 0;
+    for array in values.downcast_iter() {
+        let numbers = array.values();
+        match array.validity() {
+            Some(valid) => valid.true_idx_iter().for_each(|i| f(start + i, numbers[i])),
+            None => numbers
+                .iter()
+                .enumerate()
+                .for_each(|(i, &v)| f(start + i, v)),
+        }
+        start += array.len();
+    }
 }
 
 /// The column a condition on `column`'s `values` reads, and the values as that column holds
