@@ -10,32 +10,43 @@ pub fn first_of<const N: usize>(bytes: &[u8], targets: [u8; N]) -> Option<usize>
     return first_of_words(bytes, targets);
 }
 
-/// [`first_of`] with SSE2, part of every x86_64 processor. A string of 16 bytes or more is read
-/// where it is, 16 bytes at a time, the last 16 overlapping the ones before (a match there
-/// would have been found before); a shorter one is copied into a block of 16.
+/// [`first_of`] with SSE2, part of every x86_64 processor, a [`window`] at a time.
 #[cfg(target_arch = "x86_64")]
 fn first_of_x86<const N: usize>(bytes: &[u8], targets: [u8; N]) -> Option<usize> {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_movemask_epi8, _mm_set1_epi8};
+    windows(bytes, |at, v| {
+        // SAFETY: SSE2 is part of x86_64.
+        let found = targets.iter().fold(0, |found, &b| unsafe {
+            found | _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32
+        });
+        (found != 0).then(|| at + found.trailing_zeros() as usize)
+    })
+    // The padding of a short string is none of its bytes.
+    .filter(|&i| i < bytes.len())
+}
+
+/// `f` of each window of 16 bytes of `bytes` and where it starts, in order, until it answers:
+/// together they cover every byte. A string of 16 bytes or more is read where it is, the last
+/// window overlapping the one before (its bytes there were seen already); a shorter one is
+/// copied into one window, padded with zero bytes.
+#[cfg(target_arch = "x86_64")]
+pub fn windows<T>(
+    bytes: &[u8],
+    mut f: impl FnMut(usize, std::arch::x86_64::__m128i) -> Option<T>,
+) -> Option<T> {
     let mut short = [0u8; 16];
-    let (from, len) = if bytes.len() < 16 {
+    let from = if bytes.len() < 16 {
         short[..bytes.len()].copy_from_slice(bytes);
-        (&short[..], bytes.len())
+        &short[..]
     } else {
-        (bytes, bytes.len())
+        bytes
     };
-    for k in 0..len.div_ceil(16) {
+    for k in 0..bytes.len().div_ceil(16) {
         let at = (16 * k).min(from.len() - 16);
         // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes `from[at..at + 16]`.
-        let found = unsafe {
-            let v = _mm_loadu_si128(from.as_ptr().add(at).cast());
-            targets.iter().fold(0, |found, &b| {
-                found | _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32
-            })
-        };
-        if found != 0 {
-            let i = at + found.trailing_zeros() as usize;
-            // The padding of a short string is none of its bytes.
-            return (i < len).then_some(i);
+        let window = unsafe { std::arch::x86_64::_mm_loadu_si128(from.as_ptr().add(at).cast()) };
+        if let Some(answer) = f(at, window) {
+            return Some(answer);
         }
     }
     None

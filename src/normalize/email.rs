@@ -109,36 +109,25 @@ pub fn is_valid_address(address: &str) -> bool {
 /// non-ASCII byte; DEL is plain, as in the pattern).
 #[cfg(target_arch = "x86_64")]
 fn address_masks(bytes: &[u8]) -> Option<[u64; 3]> {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-    };
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_movemask_epi8, _mm_set1_epi8};
     if bytes.len() > 64 {
         return None;
     }
-    // A short address is copied into a block of 16; a longer one is read where it is, 16 bytes
-    // at a time, the last 16 overlapping the ones before (a byte's bit is set twice alike).
-    let mut short = [0u8; 16];
-    let (from, len) = if bytes.len() < 16 {
-        short[..bytes.len()].copy_from_slice(bytes);
-        (&short[..], bytes.len())
-    } else {
-        (bytes, bytes.len())
-    };
+    // A byte in two windows has its bit set twice alike.
     let mut masks = [0u64; 3];
-    for k in 0..len.div_ceil(16) {
-        let at = (16 * k).min(from.len() - 16);
-        // SAFETY: SSE2 is part of x86_64; the load reads the 16 bytes `from[at..at + 16]`.
+    crate::bytes::windows(bytes, |at, v| {
+        // SAFETY: SSE2 is part of x86_64.
         unsafe {
-            let v = _mm_loadu_si128(from.as_ptr().add(at).cast());
             let bits = |m| u64::from(_mm_movemask_epi8(m) as u16) << at;
             masks[0] |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'@' as i8)));
             masks[1] |= bits(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8)));
             // Signed: below `!` is a space or control byte, and every byte from 0x80 is negative.
             masks[2] |= bits(_mm_cmplt_epi8(v, _mm_set1_epi8(b'!' as i8)));
         }
-    }
+        None::<()>
+    });
     // The padding of a short address is no byte of it.
-    if let Some(shift) = 64usize.checked_sub(len).filter(|&s| s < 64) {
+    if let Some(shift) = 64usize.checked_sub(bytes.len()).filter(|&s| s < 64) {
         masks[2] &= u64::MAX >> shift;
     }
     Some(masks)
