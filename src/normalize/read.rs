@@ -79,6 +79,7 @@ impl Plan {
             match (m.field, m.field.kind()) {
                 (Field::Email, _) => email = add(m.index, SinkPlan::Email),
                 (Field::Status, _) => {}
+                (field, _) if super::UNREAD.contains(&field) => {}
                 (_, FieldKind::Text) => {
                     add(m.index, SinkPlan::Text(name));
                 }
