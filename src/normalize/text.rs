@@ -390,27 +390,29 @@ impl<'a, T: Copy> Memo<'a, T> {
         if view.length > View::MAX_INLINE_SIZE {
             return self.get(value(), work);
         }
-        let key = short_key(view);
-        if let Some(known) = self.short.get(&key) {
-            return *known;
-        }
-        let result = work(value());
-        if self.short.len() < Self::CAPACITY {
-            self.short.insert(key, result);
-        }
-        result
+        remembered(&mut self.short, short_key(view), || work(value()))
     }
 
     fn get(&mut self, value: &'a str, work: impl FnOnce(&str) -> T) -> T {
-        if let Some(known) = self.seen.get(value) {
-            return *known;
-        }
-        let result = work(value);
-        if self.seen.len() < Self::CAPACITY {
-            self.seen.insert(value, result);
-        }
-        result
+        remembered(&mut self.seen, value, || work(value))
     }
+}
+
+/// What `seen` holds for `key`, else `work`'s answer, remembered while `seen` holds fewer than
+/// [`Memo::CAPACITY`] answers.
+fn remembered<K: std::hash::Hash + Eq, T: Copy>(
+    seen: &mut PlHashMap<K, T>,
+    key: K,
+    work: impl FnOnce() -> T,
+) -> T {
+    if let Some(known) = seen.get(&key) {
+        return *known;
+    }
+    let answer = work();
+    if seen.len() < Memo::<T>::CAPACITY {
+        seen.insert(key, answer);
+    }
+    answer
 }
 
 /// Text values held as numbers: each distinct value gets the next code. A column of codes is 4
@@ -471,31 +473,29 @@ impl Dictionary {
 
     /// The code of a value of up to 12 bytes, by its [`short_key`].
     fn code_short<'a>(&mut self, key: u128, value: impl FnOnce() -> &'a str) -> PolarsResult<i32> {
-        let next = self.next()?;
-        let code = *self.short.entry(key).or_insert(next);
-        if code == next {
-            self.names.push(value().to_string());
+        if let Some(code) = self.short.get(&key) {
+            return Ok(*code);
         }
+        let code = self.added(value())?;
+        self.short.insert(key, code);
         Ok(code)
-    }
-
-    fn next(&self) -> PolarsResult<i32> {
-        i32::try_from(self.names.len())
-            .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))
     }
 
     /// The code of a value longer than 12 bytes.
     fn code_long(&mut self, value: &str) -> PolarsResult<i32> {
-        let next = self.next()?;
-        let code = if let Some(code) = self.long.get(value) {
-            *code
-        } else {
-            self.long.insert(value.to_string(), next);
-            next
-        };
-        if code == next {
-            self.names.push(value.to_string());
+        if let Some(code) = self.long.get(value) {
+            return Ok(*code);
         }
+        let code = self.added(value)?;
+        self.long.insert(value.to_string(), code);
+        Ok(code)
+    }
+
+    /// The next code, given to `value`.
+    fn added(&mut self, value: &str) -> PolarsResult<i32> {
+        let code = i32::try_from(self.names.len())
+            .map_err(|_| polars_err!(ComputeError: "more than 2^31 distinct values"))?;
+        self.names.push(value.to_string());
         Ok(code)
     }
 

@@ -86,6 +86,8 @@ enum Source<'a> {
 type TextArray = <StringType as PolarsDataType>::Array;
 type U32Array = <UInt32Type as PolarsDataType>::Array;
 type I32Array = <Int32Type as PolarsDataType>::Array;
+type U64Array = <UInt64Type as PolarsDataType>::Array;
+type BoolArray = <BooleanType as PolarsDataType>::Array;
 
 /// A column of codes or line numbers as it is held, 32 bits signed or not: casting each slice
 /// of the outcome, evidence, status and consent column codes from `i32` was 4% of the writing's
@@ -113,8 +115,6 @@ impl Codes<'_> {
         }
     }
 }
-type U64Array = <UInt64Type as PolarsDataType>::Array;
-type BoolArray = <BooleanType as PolarsDataType>::Array;
 
 /// Cells spelled once for a whole table rather than once a row: each name of a
 /// [`Cell::Named`] list as its whole cell (guarded, quoted where needed), and each input file's
