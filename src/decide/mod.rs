@@ -1,8 +1,9 @@
 //! Decide (SPEC §2.4 and §3): merge the rows of one person into one contact, judge the evidence
-//! of consent, collect every reason that applies and pick the outcome — all as polars
-//! expressions over the whole frame, compiled from the tables in [`rules`].
+//! of consent, collect every reason that applies and pick the outcome. The merge runs as polars
+//! expressions over the whole frame; the rules are the tables in [`rules`], evaluated by
+//! [`evaluate::Rules`] a condition at a time.
 
-pub mod compile;
+pub mod evaluate;
 pub mod rules;
 
 use polars::lazy::dsl::max_horizontal;
@@ -28,7 +29,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::normalize::date::{DateOrder, parse, start_of_day_millis};
 use crate::policy::{Policy, Preset};
 use crate::state::{Listed, Suppressed};
-use compile::{Context, expr, first_match, with_derived};
+use evaluate::{Context, Otherwise, Rules, with_derived};
 use rules::{Evidence, Outcome, Reason, Row};
 
 /// Column names the rules and the outputs read, beyond the canonical fields.
@@ -153,12 +154,16 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
         ..JoinArgs::new(how)
     };
     let contacts = match memory {
-        None => contacts.with_columns([
-            int_null().alias(col::SUPPRESSED_SINCE),
-            int_null().alias(col::FIRST_LISTED),
-            int_null().alias(col::SENT_ON),
-            int_null().alias(col::RENEWED_AT),
-        ]),
+        // Nothing remembered: nobody renewed, and the consent stays as it is.
+        None => {
+            return Ok(contacts.with_columns([
+                int_null().alias(col::SUPPRESSED_SINCE),
+                int_null().alias(col::FIRST_LISTED),
+                int_null().alias(col::SENT_ON),
+                int_null().alias(col::RENEWED_AT),
+                lit(false).alias(col::RENEWED),
+            ]));
+        }
         Some(memory) => {
             let mut contacts = contacts
                 .with_column(crate::normalize::email::sha256_expr(col(KEY)).alias(col::KEY_SHA256))
@@ -236,15 +241,15 @@ pub fn source_ref(file: Expr, line: Expr) -> Expr {
 }
 
 /// Rows with their per-row facts and evidence (SPEC §3.1).
-fn judge_rows(rows: LazyFrame, cx: &Context<'_>) -> PolarsResult<LazyFrame> {
-    let rows = with_derived(rows, &rules::row_facts(), cx)?;
-    let evidence = first_match(
+fn judge_rows(rows: DataFrame, cx: &Context<'_>) -> PolarsResult<DataFrame> {
+    let mut rows = with_derived(rows, &rules::row_facts(), cx)?;
+    let evidence = Rules::over(&rows, cx).first_match(
         &rules::evidence_table(),
-        |e| lit(e.rank()),
-        lit(Evidence::None.rank()),
-        cx,
+        |e| e.rank(),
+        Otherwise::Value(Evidence::None.rank()),
     )?;
-    Ok(rows.with_column(evidence.alias(col::EVIDENCE)))
+    rows.with_column(evidence.with_name(col::EVIDENCE.into()).into_column())?;
+    Ok(rows)
 }
 
 /// Whether the address's key occurs on more than one row: one pass over a hash table of first
@@ -402,7 +407,7 @@ fn prepared_columns() -> Vec<&'static str> {
 /// each batch of an input is prepared on its own and only this much of it is kept.
 pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<LazyFrame> {
     let cx = Context { policy, as_of };
-    let rows = judge_rows(rows, &cx)?;
+    let rows = judge_rows(rows.collect()?, &cx)?.lazy();
     let is = |s: Status| col(col::STATUS_RANK).eq(lit(status::rank_of(s)));
     let withdrawn = || is(Status::Unsubscribed).or(is(Status::Complained));
     let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.rank()));
@@ -875,7 +880,7 @@ pub fn decide(
     let contacts = remember(contacts, memory)?;
     // The contact facts read the whole list (an import artefact is a consent second many
     // contacts share); everything after them reads one contact at a time.
-    let contacts = with_derived(contacts, &rules::contact_facts(), &cx)?.collect()?;
+    let contacts = with_derived(contacts.collect()?, &rules::contact_facts(), &cx)?;
     let contacts = per_slice(contacts, |slice| judge(slice, memory.is_some(), &cx))?;
     Ok(Decision {
         contacts,
@@ -892,14 +897,14 @@ pub fn decide(
 /// slice on the calling thread, nor from the two chunks (one chunk again raised it more).
 fn per_slice(
     frame: DataFrame,
-    work: impl Fn(LazyFrame) -> PolarsResult<DataFrame> + Sync,
+    work: impl Fn(DataFrame) -> PolarsResult<DataFrame> + Sync,
 ) -> PolarsResult<DataFrame> {
     let per = frame.height().div_ceil(crate::parallel::cores()).max(1);
     let slices = (0..frame.height().div_ceil(per).max(1))
         .map(|i| frame.slice((i * per) as i64, per))
         .collect();
     drop(frame);
-    let mut done = crate::parallel::map(slices, |slice| work(slice.lazy())).into_iter();
+    let mut done = crate::parallel::map(slices, work).into_iter();
     let mut stacked = done.next().unwrap_or_else(|| Ok(DataFrame::empty()))?;
     for slice in done {
         stacked.vstack_mut_owned(slice?)?;
@@ -909,7 +914,7 @@ fn per_slice(
 
 /// The evidence downgrade, every reason and the outcome of `contacts`, whose contact facts are
 /// known; with the key's hash when `hashed`.
-fn judge(contacts: LazyFrame, hashed: bool, cx: &Context<'_>) -> PolarsResult<DataFrame> {
+fn judge(mut contacts: DataFrame, hashed: bool, cx: &Context<'_>) -> PolarsResult<DataFrame> {
     // The import-artefact rule downgrades full evidence after the merge (SPEC §3.1).
     let downgrade = [Row {
         value: Evidence::Partial,
@@ -919,35 +924,38 @@ fn judge(contacts: LazyFrame, hashed: bool, cx: &Context<'_>) -> PolarsResult<Da
         ]),
         source: "SPEC §3.1 import artefact",
     }];
-    let contacts = contacts.with_column(
-        first_match(&downgrade, |e| lit(e.rank()), col(col::EVIDENCE), cx)?.alias(col::EVIDENCE),
-    );
-    let contacts = rules::reason_table()
-        .iter()
-        .try_fold(contacts, |frame, row| {
-            PolarsResult::Ok(frame.with_column(expr(&row.when, cx)?.alias(row.value.column())))
-        })?;
-    let outcome = first_match(
-        &rules::outcome_table(),
-        |o| lit(o.code()),
-        lit(Outcome::Keep.code()),
-        cx,
+    let evidence = contacts.column(col::EVIDENCE)?.i32()?.clone();
+    let evidence = Rules::over(&contacts, cx).first_match(
+        &downgrade,
+        |e| e.rank(),
+        Otherwise::Column(&evidence),
     )?;
+    contacts.with_column(evidence.with_name(col::EVIDENCE.into()).into_column())?;
+    let mut rules = Rules::over(&contacts, cx);
+    for row in rules::reason_table() {
+        let answer = rules.answer(&row.when)?;
+        rules.derive(row.value.column(), answer);
+    }
     // The contacts hold the outcome, evidence and status as numbers (see `Outcome::code`); the
     // writer spells them.
-    let mut kept: Vec<Expr> = KEPT.iter().map(|name| col(*name)).collect();
-    kept.extend(self::reasons().iter().map(|reason| col(reason.column())));
-    if hashed {
-        kept.push(col(col::KEY_SHA256));
+    let outcome = rules.first_match(
+        &rules::outcome_table(),
+        |o| o.code(),
+        Otherwise::Value(Outcome::Keep.code()),
+    )?;
+    let suppress = rules.answer(&rules::suppress_rule())?;
+    rules.derive(col::SUPPRESS, suppress);
+    let derived = rules.into_columns();
+    contacts.with_column(outcome.with_name(col::OUTCOME.into()).into_column())?;
+    for column in derived {
+        contacts.with_column(column)?;
     }
-    let contacts = contacts
-        .with_columns([
-            outcome.alias(col::OUTCOME),
-            expr(&rules::suppress_rule(), cx)?.alias(col::SUPPRESS),
-        ])
-        .select(kept)
-        .collect()?;
-    Ok(contacts)
+    let mut kept: Vec<PlSmallStr> = KEPT.iter().map(|name| (*name).into()).collect();
+    kept.extend(self::reasons().iter().map(|reason| reason.column().into()));
+    if hashed {
+        kept.push(col::KEY_SHA256.into());
+    }
+    contacts.select(kept)
 }
 
 const ACTIVITY_AT: &str = "activity_at";

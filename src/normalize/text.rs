@@ -318,45 +318,55 @@ pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>)
 pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     expr.map(
         move |column: Column| {
-            let values = column.str()?;
-            let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
-                let part = values.slice(range.start as i64, range.len());
-                let mut memo = Memo::default();
-                // The answers as bits, eight to a byte, and the cells' own validity: collecting
-                // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
-                let arrays = part.downcast_iter().map(|chunk| {
-                    let mut bits = vec![0u8; chunk.len().div_ceil(8)];
-                    for (i, view) in chunk.views().iter().enumerate() {
-                        if chunk.is_null(i) {
-                            continue;
-                        }
-                        let found = if memoize {
-                            memo.get_view(view, || chunk.value(i), &f)
-                        } else {
-                            f(chunk.value(i))
-                        };
-                        if found {
-                            bits[i / 8] |= 1 << (i % 8);
-                        }
-                    }
-                    polars_arrow::array::BooleanArray::new(
-                        ArrowDataType::Boolean,
-                        Bitmap::from_u8_vec(bits, chunk.len()),
-                        chunk.validity().cloned(),
-                    )
-                });
-                BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays.collect::<Vec<_>>())
-            });
-            // There is always one part, if empty.
-            let mut parts = parts.into_iter();
-            let mut found = parts.next().unwrap_or_default();
-            for part in parts {
-                found.append_owned(part)?;
-            }
-            Ok(found.with_name(column.name().clone()).into_column())
+            Ok(tested(column.str()?, memoize, &f)?
+                .with_name(column.name().clone())
+                .into_column())
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::Boolean)),
     )
+}
+
+/// [`test`] of a column at hand.
+pub fn tested(
+    values: &StringChunked,
+    memoize: bool,
+    f: &(dyn Fn(&str) -> bool + Sync),
+) -> PolarsResult<BooleanChunked> {
+    let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
+        let part = values.slice(range.start as i64, range.len());
+        let mut memo = Memo::default();
+        // The answers as bits, eight to a byte, and the cells' own validity: collecting
+        // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
+        let arrays = part.downcast_iter().map(|chunk| {
+            let mut bits = vec![0u8; chunk.len().div_ceil(8)];
+            for (i, view) in chunk.views().iter().enumerate() {
+                if chunk.is_null(i) {
+                    continue;
+                }
+                let found = if memoize {
+                    memo.get_view(view, || chunk.value(i), f)
+                } else {
+                    f(chunk.value(i))
+                };
+                if found {
+                    bits[i / 8] |= 1 << (i % 8);
+                }
+            }
+            polars_arrow::array::BooleanArray::new(
+                ArrowDataType::Boolean,
+                Bitmap::from_u8_vec(bits, chunk.len()),
+                chunk.validity().cloned(),
+            )
+        });
+        BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays.collect::<Vec<_>>())
+    });
+    // There is always one part, if empty.
+    let mut parts = parts.into_iter();
+    let mut found = parts.next().unwrap_or_default();
+    for part in parts {
+        found.append_owned(part)?;
+    }
+    Ok(found)
 }
 
 /// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of

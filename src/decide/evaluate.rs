@@ -1,0 +1,414 @@
+//! Evaluates the rule tables of [`super::rules`] over a frame of rows or contacts.
+
+use polars::prelude::*;
+use polars_arrow::array::{BooleanArray, PrimitiveArray};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+
+use super::col;
+use super::rules::{Cond, Days, Derived, Evidence, Pattern, Row, Switch};
+use crate::fields;
+use crate::normalize::date::start_of_day_millis;
+use crate::normalize::status;
+use crate::normalize::{email, text};
+use crate::policy::{InactivityWithoutData, NoProof, Policy, whole_words};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// What a condition is compiled against: the policy and the start of the `--as-of` day.
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    /// Milliseconds since the epoch at 00:00 UTC of the as-of day.
+    pub as_of: i64,
+}
+
+impl Context<'_> {
+    fn days(&self, days: Days) -> i64 {
+        let p = self.policy;
+        let n = match days {
+            Days::Inactive => i64::from(p.inactive_days),
+            Days::Reengage => i64::from(p.inactive_days) - i64::from(p.reengage_days),
+            Days::PendingMax => i64::from(p.pending_max_days),
+            Days::RepermissionGrace => i64::from(p.repermission_grace_days),
+        };
+        self.as_of - n * MS_PER_DAY
+    }
+
+    /// The pattern as a test of one value, and whether the column it tests repeats a few
+    /// values (a source), so that each distinct value is tested once.
+    fn matcher(&self, pattern: Pattern) -> PolarsResult<(Matcher, bool)> {
+        let p = self.policy;
+        let regex = |pattern: &str| -> PolarsResult<Matcher> {
+            let regex = regex::Regex::new(pattern).map_err(|e| polars_err!(ComputeError: "{e}"))?;
+            Ok(Box::new(move |v: &str| regex.is_match(v)))
+        };
+        Ok(match pattern {
+            Pattern::BoughtSource => (regex(&whole_words(&p.bought_sources))?, true),
+            Pattern::ImportSource => (regex(&whole_words(&p.import_sources))?, true),
+            Pattern::PurchaseSource => (regex(&whole_words(&p.purchase_sources))?, true),
+            Pattern::Placeholder => (regex(r"(?i)^\s*(?:unknown|-|n/a|none)\s*$")?, true),
+            Pattern::ValidEmail => (Box::new(email::is_valid_address), false),
+            Pattern::DeletionRequest => (Box::new(email::is_deletion_request), false),
+        })
+    }
+
+    fn switch(&self, switch: Switch) -> bool {
+        let p = self.policy;
+        match switch {
+            Switch::SoftOptIn => p.soft_opt_in,
+            Switch::RequireDoubleOptIn => p.require_double_opt_in,
+            Switch::NoProofDeletes => p.no_proof == NoProof::Delete,
+            Switch::InactivityFromConsentDate => {
+                p.inactivity_without_data == InactivityWithoutData::ConsentDate
+            }
+        }
+    }
+
+    fn gdpr_cutoff(&self) -> i64 {
+        use chrono::Datelike;
+        let d = self.policy.gdpr_cutoff;
+        start_of_day_millis(d.year(), d.month(), d.day())
+    }
+}
+
+/// A test of one text value.
+type Matcher = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Whether at least `min` rows share each row's value (false for null). Most values on a list
+/// are their own (consent seconds), so a first pass counts into a small table of saturating
+/// counters by hash, which can only overcount; only the values whose counter reaches `min` are
+/// then counted exactly. A hash table of every value cost more than all the reasons together.
+fn shared_by_at_least(values: &Int64Chunked, min: u32) -> Bitmap {
+    // About four values a counter: few counters reach `min` by chance.
+    let bits = (usize::BITS - values.len().leading_zeros())
+        .saturating_sub(2)
+        .clamp(16, 26);
+    let slot = |v: i64| ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
+    let mut counters = vec![0u8; 1 << bits];
+    for_each_present(values, |_, v| {
+        let counter = &mut counters[slot(v)];
+        *counter = counter.saturating_add(1);
+    });
+    let reach = |v: i64| u32::from(counters[slot(v)]) >= min.min(255);
+    let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
+    for_each_present(values, |_, v| {
+        if reach(v) {
+            *counts.entry(v).or_insert(0) += 1;
+        }
+    });
+    // The answers as bits, eight to a byte; a null is no share. The counter rules out most
+    // values without a lookup.
+    let mut shared = vec![0u8; values.len().div_ceil(8)];
+    for_each_present(values, |row, v| {
+        if reach(v) && counts.get(&v).is_some_and(|n| *n >= min) {
+            shared[row / 8] |= 1 << (row % 8);
+        }
+    });
+    Bitmap::from_u8_vec(shared, values.len())
+}
+
+/// `f` of each value that is not null, with its row: only the set bits of a chunk's validity
+/// are visited, where most rows are null. Iterating `Option`s over every row, and collecting
+/// `Option<bool>`s, took the contact facts of ten million contacts 0.43-0.45 s, against
+/// 0.33 s now.
+fn for_each_present(values: &Int64Chunked, mut f: impl FnMut(usize, i64)) {
+    let mut start = 0;
+    for array in values.downcast_iter() {
+        let numbers = array.values();
+        match array.validity() {
+            Some(valid) => valid.true_idx_iter().for_each(|i| f(start + i, numbers[i])),
+            None => numbers
+                .iter()
+                .enumerate()
+                .for_each(|(i, &v)| f(start + i, v)),
+        }
+        start += array.len();
+    }
+}
+
+/// The column a condition on `column`'s `values` reads, and the values as that column holds
+/// them: the status and the evidence are held as their ranks (a number is 4 bytes a contact,
+/// where a name took 16), found in the same tables the writer spells them by; every other
+/// column as its text.
+fn coded(column: &'static str, values: &[&str]) -> PolarsResult<(&'static str, Series)> {
+    let (column, names) = if column == fields::Field::Status.name() {
+        (col::STATUS_RANK, status::names_by_rank())
+    } else if column == col::EVIDENCE {
+        (col::EVIDENCE, Evidence::names())
+    } else {
+        return Ok((column, Series::new("values".into(), values.to_vec())));
+    };
+    let ranks = values
+        .iter()
+        .map(|v| {
+            names
+                .iter()
+                .position(|name| name == v)
+                .and_then(|rank| i32::try_from(rank).ok())
+                .ok_or_else(|| polars_err!(ComputeError: "no {column} `{v}`"))
+        })
+        .collect::<PolarsResult<Vec<i32>>>()?;
+    Ok((column, Series::new("values".into(), ranks)))
+}
+
+/// What a first-match table gives a row that none of its rows matches.
+pub enum Otherwise<'a> {
+    Value(i32),
+    /// The row's own value in this column.
+    Column(&'a Int32Chunked),
+}
+
+/// The rule tables evaluated over one frame of rows or contacts. Each condition's answer is a
+/// bitmap, a bit a row, set where the condition holds: a condition is never null, and one that
+/// reads a missing value does not hold. Compiled to polars expressions, each step of each
+/// condition made a fresh column, each answer had its nulls filled, each first-match table was
+/// a chain of `when`/`then`/`otherwise` over whole columns, and the deletion-request test ran
+/// once for each reason that asks it; on ten million contacts the reasons and the outcome took
+/// 0.76–1.03 s and the contact facts 0.43–0.53 s.
+pub struct Rules<'a, 'c> {
+    frame: &'a DataFrame,
+    cx: &'a Context<'c>,
+    /// The columns worked out so far, in order; later conditions read them by name.
+    derived: Vec<(PlSmallStr, Bitmap)>,
+    /// The answers of text tests, which look at each value: the withdrawal and the suppression
+    /// reasons both ask whether an address is a deletion request. The frame's columns do not
+    /// change while it is evaluated, so an answer stays true.
+    tested: Vec<(Cond, Bitmap)>,
+}
+
+impl<'a, 'c> Rules<'a, 'c> {
+    pub fn over(frame: &'a DataFrame, cx: &'a Context<'c>) -> Self {
+        Rules {
+            frame,
+            cx,
+            derived: Vec::new(),
+            tested: Vec::new(),
+        }
+    }
+
+    /// Adds a column of `answer`s under `name`, which later conditions may read.
+    pub fn derive(&mut self, name: impl Into<PlSmallStr>, answer: Bitmap) {
+        self.derived.push((name.into(), answer));
+    }
+
+    /// The columns worked out, in the order they were.
+    pub fn into_columns(self) -> Vec<Column> {
+        self.derived
+            .into_iter()
+            .map(|(name, answer)| {
+                let array = BooleanArray::new(ArrowDataType::Boolean, answer, None);
+                BooleanChunked::with_chunk(name, array).into_column()
+            })
+            .collect()
+    }
+
+    /// The condition's answer for every row.
+    pub fn answer(&mut self, cond: &Cond) -> PolarsResult<Bitmap> {
+        let rows = self.frame.height();
+        let cx = self.cx;
+        let reads = match cond {
+            Cond::True(c)
+            | Cond::False(c)
+            | Cond::Present(c)
+            | Cond::OneOf(c, _)
+            | Cond::Is(c, _)
+            | Cond::Matches(c, _)
+            | Cond::OlderThan(c, _)
+            | Cond::OnOrBefore(c, _)
+            | Cond::BeforeGdpr(c) => [Some(*c), None],
+            Cond::Later(a, b) => [Some(*a), Some(*b)],
+            _ => [None, None],
+        };
+        if reads.into_iter().flatten().any(|c| self.missing(c)) {
+            return Ok(Bitmap::new_zeroed(rows));
+        }
+        Ok(match cond {
+            Cond::True(c) => self.bools(c)?,
+            Cond::False(c) => {
+                let values = self.series(c, &DataType::Boolean)?;
+                let values: &BooleanChunked = values.bool()?;
+                known_true(&!values)
+            }
+            Cond::Present(c) => known_true(&self.frame.column(c)?.is_not_null()),
+            Cond::OneOf(c, values) => self.one_of(c, values)?,
+            Cond::Is(c, v) => self.one_of(c, &[*v])?,
+            Cond::Matches(c, p) => {
+                if let Some((_, answer)) = self.tested.iter().find(|(t, _)| t == cond) {
+                    return Ok(answer.clone());
+                }
+                let (matcher, memoize) = cx.matcher(*p)?;
+                let values = self.series(c, &DataType::String)?;
+                let answer = known_true(&text::tested(values.str()?, memoize, &matcher)?);
+                self.tested.push((cond.clone(), answer.clone()));
+                answer
+            }
+            Cond::Later(a, b) => known_true(&self.instants(a)?.gt(&self.instants(b)?)),
+            Cond::OlderThan(c, d) => known_true(&self.instants(c)?.lt(cx.days(*d))),
+            Cond::OnOrBefore(c, d) => known_true(&self.instants(c)?.lt_eq(cx.days(*d))),
+            Cond::BeforeGdpr(c) => known_true(&self.instants(c)?.lt(cx.gdpr_cutoff())),
+            Cond::Policy(s) => Bitmap::new_with_value(cx.switch(*s), rows),
+            Cond::Has(r) => self.bools(&r.column())?,
+            Cond::SharedByMany { flag, by } => {
+                // The `by` value of each flagged row, null elsewhere.
+                let flagged = only_where(&self.instants(by)?, &self.bools(flag)?);
+                shared_by_at_least(&flagged, cx.policy.import_artifact_min)
+            }
+            Cond::Not(c) => !&self.answer(c)?,
+            Cond::All(cs) => {
+                let mut all = Bitmap::new_with_value(true, rows);
+                for c in cs {
+                    all = &all & &self.answer(c)?;
+                }
+                all
+            }
+            Cond::Any(cs) => {
+                let mut any = Bitmap::new_zeroed(rows);
+                for c in cs {
+                    any = &any | &self.answer(c)?;
+                }
+                any
+            }
+        })
+    }
+
+    /// A first-match table's `value` of the row that matches first, else `otherwise`.
+    pub fn first_match<T>(
+        &mut self,
+        table: &[Row<T>],
+        value: impl Fn(&T) -> i32,
+        otherwise: Otherwise<'_>,
+    ) -> PolarsResult<Int32Chunked> {
+        let rows = self.frame.height();
+        let (mut values, validity) = match otherwise {
+            Otherwise::Value(v) => (vec![v; rows], None),
+            Otherwise::Column(column) => {
+                let mut values = Vec::with_capacity(rows);
+                for array in column.downcast_iter() {
+                    values.extend_from_slice(array.values());
+                }
+                let validity = (column.null_count() > 0).then(|| known_true(&column.is_not_null()));
+                (values, validity)
+            }
+        };
+        let mut decided = Bitmap::new_zeroed(rows);
+        for row in table {
+            let first = &self.answer(&row.when)? & &!&decided;
+            let v = value(&row.value);
+            first.true_idx_iter().for_each(|i| values[i] = v);
+            decided = &decided | &first;
+        }
+        let validity = validity.map(|valid| &valid | &decided);
+        let array = PrimitiveArray::new(ArrowDataType::Int32, values.into(), validity);
+        Ok(Int32Chunked::with_chunk(PlSmallStr::EMPTY, array))
+    }
+
+    /// Whether the frame's column `name` holds no value at all, as the state's columns do in a
+    /// run without a state: a condition that reads it is answered without spelling out its
+    /// nulls (ten million of them took 80 MB).
+    fn missing(&self, name: &str) -> bool {
+        matches!(self.frame.column(name), Ok(Column::Scalar(s)) if s.scalar().is_null())
+    }
+
+    /// The column `name` of the frame, as `dtype` (a column the input lacked is all null and
+    /// may have another type).
+    fn series(&self, name: &str, dtype: &DataType) -> PolarsResult<Series> {
+        let series = self.frame.column(name)?.as_materialized_series();
+        if series.dtype() == dtype {
+            Ok(series.clone())
+        } else {
+            series.cast(dtype)
+        }
+    }
+
+    /// Where a Boolean column, of the frame or worked out, is true.
+    fn bools(&self, name: &str) -> PolarsResult<Bitmap> {
+        match self.derived.iter().find(|(n, _)| n == name) {
+            Some((_, answer)) => Ok(answer.clone()),
+            None => Ok(known_true(self.series(name, &DataType::Boolean)?.bool()?)),
+        }
+    }
+
+    /// An instant column by `name`: a column of the frame, or one the rules work out from
+    /// the contact columns where they read it (a column of those held 8 bytes a contact through
+    /// all the rules, at the peak of the run).
+    fn instants(&self, name: &str) -> PolarsResult<Int64Chunked> {
+        let column = |name: &str| -> PolarsResult<Int64Chunked> {
+            Ok(self.series(name, &DataType::Int64)?.i64()?.clone())
+        };
+        match name {
+            // Truncated to the second; toward zero, which groups values just as well.
+            col::CONSENT_SECOND => {
+                let at = column(col::CONSENT_AT)?;
+                Ok(&at - &(&at % 1000))
+            }
+            col::ACTIVITY_REF => {
+                let last = column(col::LAST_ACTIVITY)?;
+                last.zip_with(&last.is_not_null(), &column(col::CONSENT_AT)?)
+            }
+            _ => column(name),
+        }
+    }
+
+    /// Where a text column holds one of `values`; the status and the evidence are compared
+    /// as their ranks ([`coded`]).
+    fn one_of(&self, column: &'static str, values: &[&str]) -> PolarsResult<Bitmap> {
+        let (column, values) = coded(column, values)?;
+        let series = self.frame.column(column)?.as_materialized_series();
+        let mut any = Bitmap::new_zeroed(self.frame.height());
+        for i in 0..values.len() {
+            let one = series.equal(&values.slice(i as i64, 1))?;
+            any = &any | &known_true(&one);
+        }
+        Ok(any)
+    }
+}
+
+/// Where a Boolean column is true; a null is not.
+fn known_true(values: &BooleanChunked) -> Bitmap {
+    let true_bits = |array: &BooleanArray| match array.validity() {
+        Some(valid) => array.values() & valid,
+        None => array.values().clone(),
+    };
+    if let [array] = values.downcast_iter().collect::<Vec<_>>()[..] {
+        return true_bits(array);
+    }
+    let mut bits = MutableBitmap::with_capacity(values.len());
+    for array in values.downcast_iter() {
+        bits.extend_from_bitmap(&true_bits(array));
+    }
+    bits.freeze()
+}
+
+/// `values` where `keep` is set, null elsewhere.
+fn only_where(values: &Int64Chunked, keep: &Bitmap) -> Int64Chunked {
+    let mut start = 0;
+    let arrays: Vec<_> = values
+        .downcast_iter()
+        .map(|array| {
+            let keep = keep.clone().sliced(start, array.len());
+            start += array.len();
+            let valid = match array.validity() {
+                Some(valid) => valid & &keep,
+                None => keep,
+            };
+            array.clone().with_validity(Some(valid))
+        })
+        .collect();
+    Int64Chunked::from_chunk_iter(values.name().clone(), arrays)
+}
+
+/// `frame` with the columns of `table` added in order (later ones may read earlier ones).
+pub fn with_derived(
+    mut frame: DataFrame,
+    table: &[Derived],
+    cx: &Context<'_>,
+) -> PolarsResult<DataFrame> {
+    let mut rules = Rules::over(&frame, cx);
+    for derived in table {
+        let answer = rules.answer(&derived.when)?;
+        rules.derive(derived.name, answer);
+    }
+    for column in rules.into_columns() {
+        frame.with_column(column)?;
+    }
+    Ok(frame)
+}
