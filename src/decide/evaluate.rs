@@ -253,9 +253,13 @@ impl<'a, 'c> Rules<'a, 'c> {
                 shared_by_at_least(&flagged, cx.policy.import_artifact_min)
             }
             Cond::Not(c) => !&self.answer(c)?,
+            // Once no row is left to decide, the rest is not asked.
             Cond::All(cs) => {
                 let mut all = Bitmap::new_with_value(true, rows);
                 for c in cs {
+                    if all.set_bits() == 0 {
+                        break;
+                    }
                     all = &all & &self.answer(c)?;
                 }
                 all
@@ -263,6 +267,9 @@ impl<'a, 'c> Rules<'a, 'c> {
             Cond::Any(cs) => {
                 let mut any = Bitmap::new_zeroed(rows);
                 for c in cs {
+                    if any.unset_bits() == 0 {
+                        break;
+                    }
                     any = &any | &self.answer(c)?;
                 }
                 any
@@ -353,6 +360,12 @@ impl<'a, 'c> Rules<'a, 'c> {
     fn one_of(&self, column: &'static str, values: &[&str]) -> PolarsResult<Bitmap> {
         let (column, values) = coded(column, values)?;
         let series = self.frame.column(column)?.as_materialized_series();
+        if let (Ok(codes), Ok(wanted)) = (series.i32(), values.i32()) {
+            return Ok(among(
+                codes,
+                &wanted.into_no_null_iter().collect::<Vec<_>>(),
+            ));
+        }
         let mut any = Bitmap::new_zeroed(self.frame.height());
         for i in 0..values.len() {
             let one = series.equal(&values.slice(i as i64, 1))?;
@@ -364,16 +377,47 @@ impl<'a, 'c> Rules<'a, 'c> {
 
 /// Where a Boolean column is true; a null is not.
 fn known_true(values: &BooleanChunked) -> Bitmap {
-    let true_bits = |array: &BooleanArray| match array.validity() {
+    joined(values.downcast_iter().map(|array| match array.validity() {
         Some(valid) => array.values() & valid,
         None => array.values().clone(),
+    }))
+}
+
+/// Where a column of codes holds one of `wanted`; a null does not. Eight codes to a byte:
+/// polars' comparison with a value built its bitmap a bit at a time, 3% of a run's CPU time
+/// with the comparisons of the rows' facts.
+fn among(codes: &Int32Chunked, wanted: &[i32]) -> Bitmap {
+    joined(codes.downcast_iter().map(|array| {
+        let bytes = array
+            .values()
+            .chunks(8)
+            .map(|eight| {
+                eight.iter().enumerate().fold(0u8, |byte, (j, code)| {
+                    byte | (u8::from(wanted.iter().any(|w| w == code)) << j)
+                })
+            })
+            .collect();
+        let found = Bitmap::from_u8_vec(bytes, array.len());
+        match array.validity() {
+            Some(valid) => &found & valid,
+            None => found,
+        }
+    }))
+}
+
+/// One bitmap of a column's chunks' bitmaps, in order.
+fn joined(chunks: impl Iterator<Item = Bitmap>) -> Bitmap {
+    let mut chunks = chunks.peekable();
+    let Some(first) = chunks.next() else {
+        return Bitmap::new();
     };
-    if let [array] = values.downcast_iter().collect::<Vec<_>>()[..] {
-        return true_bits(array);
+    if chunks.peek().is_none() {
+        return first;
     }
-    let mut bits = MutableBitmap::with_capacity(values.len());
-    for array in values.downcast_iter() {
-        bits.extend_from_bitmap(&true_bits(array));
+    let mut bits = MutableBitmap::with_capacity(first.len());
+    bits.extend_from_bitmap(&first);
+    for chunk in chunks {
+        bits.extend_from_bitmap(&chunk);
     }
     bits.freeze()
 }
