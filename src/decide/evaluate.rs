@@ -173,6 +173,8 @@ pub struct Rules<'a, 'c> {
     /// reasons both ask whether an address is a deletion request. The frame's columns do not
     /// change while it is evaluated, so an answer stays true.
     tested: Vec<(Cond, Bitmap)>,
+    /// The values of the text columns whose tests are worked out once per distinct value.
+    numbered: Vec<(&'static str, text::Numbered<'a>)>,
 }
 
 impl<'a, 'c> Rules<'a, 'c> {
@@ -182,6 +184,7 @@ impl<'a, 'c> Rules<'a, 'c> {
             cx,
             derived: Vec::new(),
             tested: Vec::new(),
+            numbered: Vec::new(),
         }
     }
 
@@ -235,9 +238,14 @@ impl<'a, 'c> Rules<'a, 'c> {
                 if let Some((_, answer)) = self.tested.iter().find(|(t, _)| t == cond) {
                     return Ok(answer.clone());
                 }
-                let (matcher, memoize) = cx.matcher(*p)?;
-                let values = self.series(c, &DataType::String)?;
-                let answer = known_true(&text::tested(values.str()?, memoize, &matcher)?);
+                let (matcher, repeats) = cx.matcher(*p)?;
+                let answer = match self.numbered(c, repeats) {
+                    Some(numbered) => numbered.test(&matcher),
+                    None => {
+                        let values = self.series(c, &DataType::String)?;
+                        known_true(&text::tested(values.str()?, &matcher)?)
+                    }
+                };
                 self.tested.push((cond.clone(), answer.clone()));
                 answer
             }
@@ -306,6 +314,29 @@ impl<'a, 'c> Rules<'a, 'c> {
         let validity = validity.map(|valid| &valid | &decided);
         let array = PrimitiveArray::new(ArrowDataType::Int32, values.into(), validity);
         Ok(Int32Chunked::with_chunk(PlSmallStr::EMPTY, array))
+    }
+
+    /// The values of the text column `name`, numbered once for all its tests, where `repeats`
+    /// says it repeats a few values; none for a column of other values, or not held as text.
+    fn numbered(&mut self, name: &'static str, repeats: bool) -> Option<&text::Numbered<'a>> {
+        if !repeats {
+            return None;
+        }
+        let at = match self.numbered.iter().position(|(n, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                let frame: &'a DataFrame = self.frame;
+                let values = frame
+                    .column(name)
+                    .ok()?
+                    .as_materialized_series()
+                    .str()
+                    .ok()?;
+                self.numbered.push((name, text::Numbered::of(values)));
+                self.numbered.len() - 1
+            }
+        };
+        Some(&self.numbered[at].1)
     }
 
     /// Whether the frame's column `name` holds no value at all, as the state's columns do in a

@@ -76,7 +76,7 @@ pub fn is_deletion_request(address: &str) -> bool {
 
 /// Whether the address has valid syntax.
 pub fn is_valid(display: Expr) -> Expr {
-    super::text::test(display, false, is_valid_address)
+    super::text::test(display, is_valid_address)
 }
 
 /// [`VALID_EMAIL`] written out by hand, without a regex per address; a property test holds the

@@ -357,7 +357,7 @@ pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) ->
             ),
         },
     };
-    let has_time = |column: &str| text::test(col(column), false, has_time).fill_null(lit(false));
+    let has_time = |column: &str| text::test(col(column), has_time).fill_null(lit(false));
     let exprs = row_exprs(
         input,
         file,

@@ -282,7 +282,7 @@ pub fn trim(value: &str) -> &str {
 
 /// Whether the cell holds more than white space (false for null).
 pub fn filled(expr: Expr) -> Expr {
-    test(expr, false, |v| !trim(v).is_empty()).fill_null(lit(false))
+    test(expr, |v| !trim(v).is_empty()).fill_null(lit(false))
 }
 
 /// The code each cell's value key ([`header_key`]: lower-case letters and digits, accents
@@ -313,12 +313,12 @@ pub fn lookup(expr: Expr, table: PlHashMap<String, i32>, otherwise: Option<i32>)
     )
 }
 
-/// `f` of each value (null for null); with `memoize`, once per distinct value (of each core's
-/// share: the values are split over the cores).
-pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
+/// `f` of each value (null for null), the values split over the cores. A column that repeats
+/// a few values is better tested once per value ([`Numbered`]).
+pub fn test(expr: Expr, f: impl Fn(&str) -> bool + Send + Sync + 'static) -> Expr {
     expr.map(
         move |column: Column| {
-            Ok(tested(column.str()?, memoize, &f)?
+            Ok(tested(column.str()?, &f)?
                 .with_name(column.name().clone())
                 .into_column())
         },
@@ -329,26 +329,19 @@ pub fn test(expr: Expr, memoize: bool, f: impl Fn(&str) -> bool + Send + Sync + 
 /// [`test`] of a column at hand.
 pub fn tested(
     values: &StringChunked,
-    memoize: bool,
     f: &(dyn Fn(&str) -> bool + Sync),
 ) -> PolarsResult<BooleanChunked> {
     let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
         let part = values.slice(range.start as i64, range.len());
-        let mut memo = Memo::default();
         // The answers as bits, eight to a byte, and the cells' own validity: collecting
         // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
         let arrays = part.downcast_iter().map(|chunk| {
             let mut bits = vec![0u8; chunk.len().div_ceil(8)];
-            for (i, view) in chunk.views().iter().enumerate() {
+            for i in 0..chunk.len() {
                 if chunk.is_null(i) {
                     continue;
                 }
-                let found = if memoize {
-                    memo.get_view(view, || chunk.value(i), f)
-                } else {
-                    f(chunk.value(i))
-                };
-                if found {
+                if f(chunk.value(i)) {
                     bits[i / 8] |= 1 << (i % 8);
                 }
             }
@@ -367,6 +360,60 @@ pub fn tested(
         found.append_owned(part)?;
     }
     Ok(found)
+}
+
+/// A text column's values numbered: each row's number, and each number's value. A test of
+/// every row is then a test of each value (a source column repeats a few), and the several
+/// tests of one column share one lookup a row: four tests of the source, each looking every
+/// row up, took 0.4 of the 1.0 CPU-s that judging ten million rows cost.
+pub struct Numbered<'a> {
+    /// Each row's number; [`Numbered::NONE`] for a null.
+    numbers: Vec<u32>,
+    values: Vec<&'a str>,
+}
+
+impl<'a> Numbered<'a> {
+    const NONE: u32 = u32::MAX;
+
+    pub fn of(column: &'a StringChunked) -> Numbered<'a> {
+        let mut memo = Memo::default();
+        let mut values = Vec::new();
+        let mut numbers = Vec::with_capacity(column.len());
+        for chunk in column.downcast_iter() {
+            for (i, view) in chunk.views().iter().enumerate() {
+                if chunk.is_null(i) {
+                    numbers.push(Self::NONE);
+                    continue;
+                }
+                // Past the memo's capacity a value may take a second number: still its own.
+                numbers.push(memo.get_view(
+                    view,
+                    || chunk.value(i),
+                    |_| {
+                        values.push(chunk.value(i));
+                        u32::try_from(values.len() - 1).unwrap_or(Self::NONE)
+                    },
+                ));
+            }
+        }
+        Numbered { numbers, values }
+    }
+
+    /// Where `f` holds of the row's value, eight rows to a byte; a null row is not.
+    pub fn test(&self, f: &dyn Fn(&str) -> bool) -> Bitmap {
+        let answers: Vec<bool> = self.values.iter().map(|v| f(v)).collect();
+        let bytes = self
+            .numbers
+            .chunks(8)
+            .map(|eight| {
+                eight.iter().enumerate().fold(0u8, |byte, (j, n)| {
+                    let holds = answers.get(*n as usize).copied().unwrap_or(false);
+                    byte | (u8::from(holds) << j)
+                })
+            })
+            .collect();
+        Bitmap::from_u8_vec(bytes, self.numbers.len())
+    }
 }
 
 /// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of
