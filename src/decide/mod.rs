@@ -745,11 +745,14 @@ fn gather_in_runs(
         let mut values: Vec<T::Native> = Vec::with_capacity(height);
         let mut validity = Validity::with_capacity(height);
         for_each_run(column, extra, runs, |part, local| {
-            let ordered = part.take_slice(local)?;
-            for array in ordered.unpack::<T>()?.downcast_iter() {
-                values.extend_from_slice(array.values());
-                validity.extend(array.validity(), array.len());
-            }
+            let chunks: Vec<_> = part.unpack::<T>()?.downcast_iter().collect();
+            for_each_stretch(&chunks, local, |array, at, n| {
+                values.extend_from_slice(&array.values()[at..at + n]);
+                validity.extend(
+                    array.validity().map(|v| v.clone().sliced(at, n)).as_ref(),
+                    n,
+                );
+            });
             Ok(())
         })?;
         Ok(ChunkedArray::<T>::from_vec_validity(name, values, validity.finish()).into_series())
@@ -768,11 +771,14 @@ fn gather_in_runs(
             let mut values = MutableBitmap::with_capacity(height);
             let mut validity = Validity::with_capacity(height);
             for_each_run(column, extra, runs, |part, local| {
-                let ordered = part.take_slice(local)?;
-                for array in ordered.bool()?.downcast_iter() {
-                    values.extend_from_bitmap(array.values());
-                    validity.extend(array.validity(), array.len());
-                }
+                let chunks: Vec<_> = part.bool()?.downcast_iter().collect();
+                for_each_stretch(&chunks, local, |array, at, n| {
+                    values.extend_from_bitmap(&array.values().clone().sliced(at, n));
+                    validity.extend(
+                        array.validity().map(|v| v.clone().sliced(at, n)).as_ref(),
+                        n,
+                    );
+                });
                 Ok(())
             })?;
             let array = BooleanArray::new(ArrowDataType::Boolean, values.into(), validity.finish());
@@ -790,6 +796,41 @@ fn gather_in_runs(
             gathered.rechunk()
         }
     })
+}
+
+/// `copy` of each stretch of `order` (indices into all of `chunks`, one after the other) that
+/// runs on within one chunk: the chunk, where in it the stretch starts, and its length. The
+/// order of a run is mostly its own rows in turn, so the values are copied a stretch at a
+/// time, straight into the new column; gathering each run into an array of its own first, and
+/// copying that, took twice the copying.
+fn for_each_stretch<A: polars_arrow::array::Array>(
+    chunks: &[&A],
+    order: &[IdxSize],
+    mut copy: impl FnMut(&A, usize, usize),
+) {
+    let starts: Vec<usize> = chunks
+        .iter()
+        .scan(0, |start, chunk| {
+            let this = *start;
+            *start += chunk.len();
+            Some(this)
+        })
+        .collect();
+    let mut current = 0;
+    let mut j = 0;
+    while j < order.len() {
+        let first = order[j] as usize;
+        if !(starts[current]..starts[current] + chunks[current].len()).contains(&first) {
+            current = starts.partition_point(|start| *start <= first) - 1;
+        }
+        let end = starts[current] + chunks[current].len();
+        let mut n = 1;
+        while j + n < order.len() && order[j + n] as usize == first + n && first + n < end {
+            n += 1;
+        }
+        copy(chunks[current], first - starts[current], n);
+        j += n;
+    }
 }
 
 /// `work` on each [`Run`]'s rows of `column` followed by its merged contacts of `extra`, with
