@@ -381,7 +381,7 @@ fn contact_rows(
     let batches = input
         .parts
         .as_ref()
-        .map(|parts| parts.batches(ingest::batch_bytes()))
+        .map(ingest::parts::Parts::batches)
         .unwrap_or_default();
     if batches.is_empty() {
         return text_contact_rows(input, file, policy, judge, coded);

@@ -149,19 +149,22 @@ pub struct Input {
     pub parts: Option<parts::Parts>,
 }
 
-/// Bytes of a clean file read per batch, about half a million rows of a typical export: few
-/// enough that a batch's own columns stay small beside the whole list's canonical rows, enough
-/// that each batch keeps every core busy. `LISTAUDIT_BATCH_BYTES` sets another size (a
+/// Bytes read per batch of a clean file of `file_bytes`: a sixteenth of the file, between
+/// 8 MB and 64 MB. At most about half a million rows of a typical export, few enough that a
+/// batch's own columns stay small beside the whole list's canonical rows; at least a
+/// sixteenth, so that a smaller file still keeps every core busy (its first batch is read
+/// alone, to learn the dates' order): reading a million rows (149 MB) took 0.29 s in batches
+/// of 9 MB against 0.42 s in batches of 64 MB. `LISTAUDIT_BATCH_BYTES` sets another size (a
 /// smaller one holds less at once; the tests read small files in many batches with it).
-pub fn batch_bytes() -> u64 {
-    static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *BYTES.get_or_init(|| {
+pub fn batch_bytes(file_bytes: u64) -> u64 {
+    static BYTES: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let set = BYTES.get_or_init(|| {
         std::env::var("LISTAUDIT_BATCH_BYTES")
             .ok()
             .and_then(|v| v.parse().ok())
             .filter(|b| *b > 0)
-            .unwrap_or(64 << 20)
-    })
+    });
+    set.unwrap_or((file_bytes / 16).clamp(8 << 20, 64 << 20))
 }
 
 impl Input {
@@ -201,7 +204,7 @@ impl Input {
         let Some(parts) = &self.parts else {
             return Ok(vec![self.frame.clone()]);
         };
-        let batches = parts.batches(batch_bytes());
+        let batches = parts.batches();
         if batches.is_empty() {
             return Ok(vec![self.frame.clone().select(self.used())]);
         }
@@ -760,7 +763,8 @@ pub fn read_input(
             delimiter,
             layout.headers.len(),
             Some(layout.email_index),
-            scan::SPLIT_BYTES.min(batch_bytes()),
+            // No batch of any file is smaller than that of an empty one.
+            scan::SPLIT_BYTES.min(batch_bytes(0)),
         )
         .map_err(read_err)?;
         let len = scan.len;

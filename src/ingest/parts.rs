@@ -52,9 +52,10 @@ impl Parts {
         )
     }
 
-    /// The file's records in consecutive batches of at least `bytes` bytes each (the last may
-    /// hold fewer), cut at the recorded boundaries.
-    pub fn batches(&self, bytes: u64) -> Vec<Parts> {
+    /// The file's records in consecutive batches of at least [`super::batch_bytes`] each (the
+    /// last may hold fewer), cut at the recorded boundaries.
+    pub fn batches(&self) -> Vec<Parts> {
+        let bytes = super::batch_bytes(self.len);
         let mut batches = Vec::new();
         let mut start = 0;
         while start < self.splits.len() {

@@ -279,6 +279,17 @@ pub fn rows_of(frame: &polars::prelude::DataFrame, fields: usize) -> Vec<Vec<Opt
 
 /// A file of a few megabytes, read a megabyte at a time, reads as the csv crate reads it:
 /// records cut by a read, a cell longer than a read, long and short values, accents, CRLF.
+/// A file is read in sixteen batches, of 8 MB at the least and 64 MB at the most (unless
+/// `LISTAUDIT_BATCH_BYTES`, which this test process does not set, says otherwise).
+#[test]
+fn a_file_is_read_in_sixteen_batches_within_bounds() {
+    use listaudit::ingest::batch_bytes;
+    assert_eq!(batch_bytes(160 << 20), 10 << 20);
+    assert_eq!(batch_bytes(0), 8 << 20);
+    assert_eq!(batch_bytes(1 << 20), 8 << 20);
+    assert_eq!(batch_bytes(1500 << 20), 64 << 20);
+}
+
 #[test]
 fn a_large_clean_file_reads_across_its_reads() {
     let mut text = String::from("c0,c1,c2\r\n");
