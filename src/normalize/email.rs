@@ -95,7 +95,9 @@ pub fn is_valid_address(address: &str) -> bool {
         return false;
     }
     // The dots of the domain, and the places where a domain label ends.
-    let domain_dots = dot & !((at << 1) - 1);
+    // (The bits up to the `@` are `at | (at - 1)`: `(at << 1) - 1` overflowed for an `@` as
+    // the 64th byte.)
+    let domain_dots = dot & !(at | (at - 1));
     let ends = at | domain_dots;
     let last = 1u64 << (bytes.len() - 1);
     // A dot in the domain; no label empty: none follows the `@` or a dot, none ends the address.

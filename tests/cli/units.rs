@@ -279,6 +279,15 @@ pub fn rows_of(frame: &polars::prelude::DataFrame, fields: usize) -> Vec<Vec<Opt
 
 /// A file of a few megabytes, read a megabyte at a time, reads as the csv crate reads it:
 /// records cut by a read, a cell longer than a read, long and short values, accents, CRLF.
+/// An `@` as the 64th byte, the last one the bitmask check takes, is no valid address (the mask
+/// of the bytes up to it once overflowed).
+#[test]
+fn an_at_sign_as_the_64th_byte_is_no_address() {
+    use listaudit::normalize::email::is_valid_address;
+    assert!(!is_valid_address(&format!("{}@", "a".repeat(63))));
+    assert!(is_valid_address(&format!("{}@b.nl", "a".repeat(59))));
+}
+
 /// A file is read in sixteen batches, of 8 MB at the least and 64 MB at the most (unless
 /// `LISTAUDIT_BATCH_BYTES`, which this test process does not set, says otherwise).
 #[test]
