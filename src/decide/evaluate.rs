@@ -419,16 +419,10 @@ fn known_true(values: &BooleanChunked) -> Bitmap {
 /// with the comparisons of the rows' facts.
 fn among(codes: &Int32Chunked, wanted: &[i32]) -> Bitmap {
     joined(codes.downcast_iter().map(|array| {
-        let bytes = array
-            .values()
-            .chunks(8)
-            .map(|eight| {
-                eight.iter().enumerate().fold(0u8, |byte, (j, code)| {
-                    byte | (u8::from(wanted.iter().any(|w| w == code)) << j)
-                })
-            })
-            .collect();
-        let found = Bitmap::from_u8_vec(bytes, array.len());
+        let found = match *wanted {
+            [one] => text::bits_where(array.values(), |code| code == one),
+            _ => text::bits_where(array.values(), |code| wanted.contains(&code)),
+        };
         match array.validity() {
             Some(valid) => &found & valid,
             None => found,
