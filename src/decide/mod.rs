@@ -18,8 +18,8 @@ use crate::normalize::email::key_of;
 use crate::normalize::status;
 use crate::normalize::text::{Dictionary, Gathered, Validity};
 use crate::normalize::{self, activity_col};
-use polars_arrow::array::BooleanArray;
-use polars_arrow::bitmap::MutableBitmap;
+use polars_arrow::array::{BooleanArray, PrimitiveArray};
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::ArrowDataType;
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
@@ -407,48 +407,153 @@ fn prepared_columns() -> Vec<&'static str> {
 /// each batch of an input is prepared on its own and only this much of it is kept.
 pub fn prepare(rows: LazyFrame, policy: &Policy, as_of: i64) -> PolarsResult<LazyFrame> {
     let cx = Context { policy, as_of };
-    let rows = judge_rows(rows.collect()?, &cx)?.lazy();
-    let is = |s: Status| col(col::STATUS_RANK).eq(lit(status::rank_of(s)));
-    let withdrawn = || is(Status::Unsubscribed).or(is(Status::Complained));
-    let is_full = col(col::EVIDENCE).eq(lit(Evidence::Full.rank()));
-    let mut engagement: Vec<Expr> = Vec::new();
-    if policy.opens_count {
-        engagement.push(col(Field::LastOpenAt.name()));
+    let mut rows = judge_rows(rows.collect()?, &cx)?;
+    for column in row_events(&rows, policy)? {
+        rows.with_column(column)?;
     }
-    engagement.extend([
-        col(Field::LastClickAt.name()),
-        col(Field::LastActiveAt.name()),
-        col(Field::LastOrderAt.name()),
-        // A consent with full evidence is the person's own act (SPEC §3.2).
-        when(is_full.clone())
-            .then(col(CONSENT_AT))
-            .otherwise(int_null()),
-    ]);
-    Ok(rows
-        .with_columns([
-            withdrawn().or(is(Status::Cleaned)).alias(col::RESTRICTIVE),
-            when(withdrawn())
-                .then(col(Field::UnsubscribedAt.name()))
-                .when(is(Status::Cleaned))
-                .then(col(Field::CleanedAt.name()))
-                .otherwise(int_null())
-                .alias(col::EVENT_AT),
-            max_horizontal(engagement)?.alias(col::ROW_ACTIVITY),
-            // Only whether the dates are known is read after this (soft opt-in): a Boolean
-            // is a bit a row where the two times took 16 bytes.
-            col(Field::LastOrderAt.name())
-                .is_not_null()
-                .or(col(Field::CreatedAt.name()).is_not_null())
-                .alias(col::CUSTOMER_DATE),
-            when(is(Status::Pending))
-                .then(coalesce(&[
-                    col(Field::OptinAt.name()),
-                    col(Field::CreatedAt.name()),
-                ]))
-                .otherwise(int_null())
-                .alias(col::PENDING_SINCE),
-        ])
-        .select(prepared_columns().into_iter().map(col).collect::<Vec<_>>()))
+    Ok(rows.select(prepared_columns())?.lazy())
+}
+
+/// A row's withdrawal or bounce, its latest engagement, whether it knows a customer's date,
+/// and since when it is pending: each in one pass over the batch's columns, visiting only the
+/// rows a value can come from. As polars expressions (a `when`/`then` chain, a maximum across
+/// columns, a comparison with each status) they took 0.26 of the 0.9 CPU-s that preparing
+/// ten million rows cost.
+fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
+    let height = rows.height();
+    let rank = held::<Int32Type>(rows, col::STATUS_RANK)?;
+    let ranks = |statuses: &[Status]| -> Bitmap {
+        let wanted: Vec<i32> = statuses.iter().map(|s| status::rank_of(*s)).collect();
+        match &rank {
+            Some(rank) => {
+                let found =
+                    crate::normalize::text::bits_where(rank.values(), |r| wanted.contains(&r));
+                &present(rank) & &found
+            }
+            None => Bitmap::new_zeroed(height),
+        }
+    };
+    let withdrawn = ranks(&[Status::Unsubscribed, Status::Complained]);
+    let cleaned = ranks(&[Status::Cleaned]);
+    let pending = ranks(&[Status::Pending]);
+    let instants = |field: Field| held::<Int64Type>(rows, field.name());
+    let (unsubscribed, bounced) = (
+        instants(Field::UnsubscribedAt)?,
+        instants(Field::CleanedAt)?,
+    );
+    let (optin, created) = (instants(Field::OptinAt)?, instants(Field::CreatedAt)?);
+    let order = instants(Field::LastOrderAt)?;
+
+    // The rank is never null; were it, so would be whether the row is restrictive.
+    let restrictive = BooleanArray::new(
+        ArrowDataType::Boolean,
+        &withdrawn | &cleaned,
+        rank.as_ref().and_then(|r| r.validity().cloned()),
+    );
+    let event = first_held(height, [(&withdrawn, &unsubscribed), (&cleaned, &bounced)]);
+
+    let mut engagement: Vec<Field> = Vec::new();
+    if policy.opens_count {
+        engagement.push(Field::LastOpenAt);
+    }
+    engagement.extend([Field::LastClickAt, Field::LastActiveAt, Field::LastOrderAt]);
+    let mut latest = vec![i64::MIN; height];
+    let mut engaged = Bitmap::new_zeroed(height);
+    let mut take = |values: &[i64], rows: Bitmap| {
+        rows.true_idx_iter()
+            .for_each(|i| latest[i] = latest[i].max(values[i]));
+        engaged = &engaged | &rows;
+    };
+    for field in engagement {
+        if let Some(at) = instants(field)? {
+            take(at.values(), present(&at));
+        }
+    }
+    // A consent with full evidence is the person's own act (SPEC §3.2).
+    if let (Some(evidence), Some(consent)) = (
+        held::<Int32Type>(rows, col::EVIDENCE)?,
+        held::<Int64Type>(rows, CONSENT_AT)?,
+    ) {
+        let full =
+            crate::normalize::text::bits_where(evidence.values(), |e| e == Evidence::Full.rank());
+        take(
+            consent.values(),
+            &(&present(&evidence) & &full) & &present(&consent),
+        );
+    }
+    let activity = PrimitiveArray::new(ArrowDataType::Int64, latest.into(), Some(engaged));
+
+    // Only whether the dates are known is read after this (soft opt-in): a Boolean is a bit a
+    // row where the two times took 16 bytes.
+    let known = |at: &Option<PrimitiveArray<i64>>| at.as_ref().map(present);
+    let customer_date = match (known(&order), known(&created)) {
+        (Some(a), Some(b)) => &a | &b,
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => Bitmap::new_zeroed(height),
+    };
+    let customer_date = BooleanArray::new(ArrowDataType::Boolean, customer_date, None);
+    let optin_pending = &pending & &known(&optin).unwrap_or_else(|| Bitmap::new_zeroed(height));
+    let created_pending = &pending & &!&optin_pending;
+    let pending_since = first_held(
+        height,
+        [(&optin_pending, &optin), (&created_pending, &created)],
+    );
+    Ok([
+        BooleanChunked::with_chunk(col::RESTRICTIVE.into(), restrictive).into_column(),
+        Int64Chunked::with_chunk(col::EVENT_AT.into(), event).into_column(),
+        Int64Chunked::with_chunk(col::ROW_ACTIVITY.into(), activity).into_column(),
+        BooleanChunked::with_chunk(col::CUSTOMER_DATE.into(), customer_date).into_column(),
+        Int64Chunked::with_chunk(col::PENDING_SINCE.into(), pending_since).into_column(),
+    ])
+}
+
+/// A batch's numbers in column `name` as one array; none where the column holds none (a field
+/// the input lacks is one null for every row).
+fn held<T: PolarsNumericType>(
+    rows: &DataFrame,
+    name: &str,
+) -> PolarsResult<Option<PrimitiveArray<T::Native>>> {
+    let column = rows.column(name)?;
+    if let Column::Scalar(constant) = column
+        && constant.scalar().is_null()
+    {
+        return Ok(None);
+    }
+    let values = column
+        .as_materialized_series()
+        .cast(&T::get_static_dtype())?;
+    Ok(values
+        .unpack::<T>()?
+        .rechunk()
+        .downcast_iter()
+        .next()
+        .cloned())
+}
+
+/// The rows of `array` that hold a value.
+fn present<T: polars_arrow::types::NativeType>(array: &PrimitiveArray<T>) -> Bitmap {
+    array
+        .validity()
+        .cloned()
+        .unwrap_or_else(|| Bitmap::new_with_value(true, array.len()))
+}
+
+/// For each row, the value of the first of `sources` whose rows include it (rows the source
+/// holds a value in, picked by the caller), else null.
+fn first_held<const N: usize>(
+    height: usize,
+    sources: [(&Bitmap, &Option<PrimitiveArray<i64>>); N],
+) -> PrimitiveArray<i64> {
+    let mut values = vec![0i64; height];
+    let mut taken = Bitmap::new_zeroed(height);
+    for (rows, source) in sources {
+        let Some(source) = source else { continue };
+        let rows = &(rows & &present(source)) & &!&taken;
+        rows.true_idx_iter()
+            .for_each(|i| values[i] = source.values()[i]);
+        taken = &taken | &rows;
+    }
+    PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(taken))
 }
 
 /// A one-row key's value of a contact column.
