@@ -420,8 +420,8 @@ fn known_true(values: &BooleanChunked) -> Bitmap {
 fn among(codes: &Int32Chunked, wanted: &[i32]) -> Bitmap {
     joined(codes.downcast_iter().map(|array| {
         let found = match *wanted {
-            [one] => text::bits_where(array.values(), |code| code == one),
-            _ => text::bits_where(array.values(), |code| wanted.contains(&code)),
+            [one] => crate::normalize::columns::bits_where(array.values(), |code| code == one),
+            _ => crate::normalize::columns::bits_where(array.values(), |code| wanted.contains(&code)),
         };
         match array.validity() {
             Some(valid) => &found & valid,

@@ -14,6 +14,7 @@ pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
+use crate::normalize::columns::{bits_where, first_held, held, present};
 use crate::normalize::email::key_of;
 use crate::normalize::status;
 use crate::normalize::text::{Dictionary, Gathered, Validity};
@@ -427,7 +428,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         match &rank {
             Some(rank) => {
                 let found =
-                    crate::normalize::text::bits_where(rank.values(), |r| wanted.contains(&r));
+                    bits_where(rank.values(), |r| wanted.contains(&r));
                 &present(rank) & &found
             }
             None => Bitmap::new_zeroed(height),
@@ -475,7 +476,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         held::<Int64Type>(rows, CONSENT_AT)?,
     ) {
         let full =
-            crate::normalize::text::bits_where(evidence.values(), |e| e == Evidence::Full.rank());
+            bits_where(evidence.values(), |e| e == Evidence::Full.rank());
         take(
             consent.values(),
             &(&present(&evidence) & &full) & &present(&consent),
@@ -505,55 +506,6 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         BooleanChunked::with_chunk(col::CUSTOMER_DATE.into(), customer_date).into_column(),
         Int64Chunked::with_chunk(col::PENDING_SINCE.into(), pending_since).into_column(),
     ])
-}
-
-/// A batch's numbers in column `name` as one array; none where the column holds none (a field
-/// the input lacks is one null for every row).
-fn held<T: PolarsNumericType>(
-    rows: &DataFrame,
-    name: &str,
-) -> PolarsResult<Option<PrimitiveArray<T::Native>>> {
-    let column = rows.column(name)?;
-    if let Column::Scalar(constant) = column
-        && constant.scalar().is_null()
-    {
-        return Ok(None);
-    }
-    let values = column
-        .as_materialized_series()
-        .cast(&T::get_static_dtype())?;
-    Ok(values
-        .unpack::<T>()?
-        .rechunk()
-        .downcast_iter()
-        .next()
-        .cloned())
-}
-
-/// The rows of `array` that hold a value.
-fn present<T: polars_arrow::types::NativeType>(array: &PrimitiveArray<T>) -> Bitmap {
-    array
-        .validity()
-        .cloned()
-        .unwrap_or_else(|| Bitmap::new_with_value(true, array.len()))
-}
-
-/// For each row, the value of the first of `sources` whose rows include it (rows the source
-/// holds a value in, picked by the caller), else null.
-fn first_held<const N: usize>(
-    height: usize,
-    sources: [(&Bitmap, &Option<PrimitiveArray<i64>>); N],
-) -> PrimitiveArray<i64> {
-    let mut values = vec![0i64; height];
-    let mut taken = Bitmap::new_zeroed(height);
-    for (rows, source) in sources {
-        let Some(source) = source else { continue };
-        let rows = &(rows & &present(source)) & &!&taken;
-        rows.true_idx_iter()
-            .for_each(|i| values[i] = source.values()[i]);
-        taken = &taken | &rows;
-    }
-    PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(taken))
 }
 
 /// A one-row key's value of a contact column.

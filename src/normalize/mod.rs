@@ -3,6 +3,7 @@
 //! could not be read.
 
 pub mod boolean;
+pub mod columns;
 pub mod date;
 pub mod email;
 pub mod read;

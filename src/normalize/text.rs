@@ -402,29 +402,10 @@ impl<'a> Numbered<'a> {
     /// Where `f` holds of the row's value, eight rows to a byte; a null row is not.
     pub fn test(&self, f: &dyn Fn(&str) -> bool) -> Bitmap {
         let answers: Vec<bool> = self.values.iter().map(|v| f(v)).collect();
-        bits_where(&self.numbers, |n| {
+        super::columns::bits_where(&self.numbers, |n| {
             answers.get(n as usize).copied().unwrap_or(false)
         })
     }
-}
-
-/// A bit for each of `values`, set where `holds`, eight to a byte. Whole bytes of eight are
-/// worked out apart from the rest, a shape the compiler turns into vector compares: built from
-/// chunks of up to eight, the status comparisons of the rules took 1.5% of a run.
-pub fn bits_where<T: Copy>(values: &[T], holds: impl Fn(T) -> bool) -> Bitmap {
-    let byte_of = |eight: &[T]| {
-        eight
-            .iter()
-            .enumerate()
-            .fold(0u8, |byte, (j, v)| byte | (u8::from(holds(*v)) << j))
-    };
-    let mut eights = values.chunks_exact(8);
-    let mut bytes: Vec<u8> = Vec::with_capacity(values.len().div_ceil(8));
-    bytes.extend((&mut eights).map(byte_of));
-    if !eights.remainder().is_empty() {
-        bytes.push(byte_of(eights.remainder()));
-    }
-    Bitmap::from_u8_vec(bytes, values.len())
 }
 
 /// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of

@@ -1,0 +1,75 @@
+//! Columns of a batch or of the contacts worked out in Rust, a pass each, for the steps that
+//! polars would spell as a chain of kernels, each allocating a whole new column: numbers taken
+//! as one array and the bits of the rows that hold one, and answers as bitmaps.
+
+use polars::prelude::*;
+use polars_arrow::array::PrimitiveArray;
+use polars_arrow::bitmap::Bitmap;
+
+/// A bit for each of `values`, set where `holds`, eight to a byte. Whole bytes of eight are
+/// worked out apart from the rest, a shape the compiler turns into vector compares: built from
+/// chunks of up to eight, the status comparisons of the rules took 1.5% of a run.
+pub fn bits_where<T: Copy>(values: &[T], holds: impl Fn(T) -> bool) -> Bitmap {
+    let byte_of = |eight: &[T]| {
+        eight
+            .iter()
+            .enumerate()
+            .fold(0u8, |byte, (j, v)| byte | (u8::from(holds(*v)) << j))
+    };
+    let mut eights = values.chunks_exact(8);
+    let mut bytes: Vec<u8> = Vec::with_capacity(values.len().div_ceil(8));
+    bytes.extend((&mut eights).map(byte_of));
+    if !eights.remainder().is_empty() {
+        bytes.push(byte_of(eights.remainder()));
+    }
+    Bitmap::from_u8_vec(bytes, values.len())
+}
+
+/// A batch's numbers in column `name` as one array; none where the column holds none (a field
+/// the input lacks is one null for every row).
+pub fn held<T: PolarsNumericType>(
+    rows: &DataFrame,
+    name: &str,
+) -> PolarsResult<Option<PrimitiveArray<T::Native>>> {
+    let column = rows.column(name)?;
+    if let Column::Scalar(constant) = column
+        && constant.scalar().is_null()
+    {
+        return Ok(None);
+    }
+    let values = column
+        .as_materialized_series()
+        .cast(&T::get_static_dtype())?;
+    Ok(values
+        .unpack::<T>()?
+        .rechunk()
+        .downcast_iter()
+        .next()
+        .cloned())
+}
+
+/// The rows of `array` that hold a value.
+pub fn present<T: polars_arrow::types::NativeType>(array: &PrimitiveArray<T>) -> Bitmap {
+    array
+        .validity()
+        .cloned()
+        .unwrap_or_else(|| Bitmap::new_with_value(true, array.len()))
+}
+
+/// For each row, the value of the first of `sources` whose rows include it (rows the source
+/// holds a value in, picked by the caller), else null.
+pub fn first_held<const N: usize>(
+    height: usize,
+    sources: [(&Bitmap, &Option<PrimitiveArray<i64>>); N],
+) -> PrimitiveArray<i64> {
+    let mut values = vec![0i64; height];
+    let mut taken = Bitmap::new_zeroed(height);
+    for (rows, source) in sources {
+        let Some(source) = source else { continue };
+        let rows = &(rows & &present(source)) & &!&taken;
+        rows.true_idx_iter()
+            .for_each(|i| values[i] = source.values()[i]);
+        taken = &taken | &rows;
+    }
+    PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(taken))
+}
