@@ -416,7 +416,11 @@ fn contact_rows(
             decisions = decided;
         }
         let plan = normalize::read::Plan::new(input, &dates);
-        let rows = prepared(normalize::typed_rows(input, frame.lazy(), file), judge)?;
+        let rows = ctx(
+            normalize::typed_rows(input, frame.lazy(), file),
+            "cannot read the input",
+        )?;
+        let rows = prepared(rows, judge)?;
         let mut frames = vec![coded.finish(rows)?];
         let mut done = first.records;
         read(done);
@@ -436,7 +440,10 @@ fn contact_rows(
                             let read =
                                 ctx(normalize::read::batch(batch, plan), "cannot read the input")
                                     .and_then(|(frame, found)| {
-                                        let rows = normalize::typed_rows(input, frame.lazy(), file);
+                                        let rows = ctx(
+                                            normalize::typed_rows(input, frame.lazy(), file),
+                                            "cannot read the input",
+                                        )?;
                                         Ok((prepared(rows, judge)?, found, batch.records))
                                     });
                             if parsed.send(read).is_err() {
@@ -507,7 +514,10 @@ fn text_contact_rows(
     let dates = DateColumn::of(input, &decisions);
     let mut rows = Vec::new();
     for batch in frames {
-        let batch = normalize::rows(input, batch, file, &dates);
+        let batch = ctx(
+            normalize::rows(input, batch, file, &dates),
+            "cannot read the input",
+        )?;
         rows.push(coded.finish(prepared(batch, judge)?)?);
     }
     Ok((

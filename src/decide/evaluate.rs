@@ -421,7 +421,9 @@ fn among(codes: &Int32Chunked, wanted: &[i32]) -> Bitmap {
     joined(codes.downcast_iter().map(|array| {
         let found = match *wanted {
             [one] => crate::normalize::columns::bits_where(array.values(), |code| code == one),
-            _ => crate::normalize::columns::bits_where(array.values(), |code| wanted.contains(&code)),
+            _ => {
+                crate::normalize::columns::bits_where(array.values(), |code| wanted.contains(&code))
+            }
         };
         match array.validity() {
             Some(valid) => &found & valid,

@@ -427,8 +427,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         let wanted: Vec<i32> = statuses.iter().map(|s| status::rank_of(*s)).collect();
         match &rank {
             Some(rank) => {
-                let found =
-                    bits_where(rank.values(), |r| wanted.contains(&r));
+                let found = bits_where(rank.values(), |r| wanted.contains(&r));
                 &present(rank) & &found
             }
             None => Bitmap::new_zeroed(height),
@@ -475,8 +474,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         held::<Int32Type>(rows, col::EVIDENCE)?,
         held::<Int64Type>(rows, CONSENT_AT)?,
     ) {
-        let full =
-            bits_where(evidence.values(), |e| e == Evidence::Full.rank());
+        let full = bits_where(evidence.values(), |e| e == Evidence::Full.rank());
         take(
             consent.values(),
             &(&present(&evidence) & &full) & &present(&consent),

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use polars::lazy::dsl::max_horizontal;
 use polars::prelude::*;
+use polars_arrow::array::{Array, BooleanArray, PrimitiveArray};
+use polars_arrow::bitmap::Bitmap;
 
 use crate::fields::{Field, FieldKind, Status};
 use crate::ingest::profile::{header_key, status_words};
@@ -118,59 +120,74 @@ fn status_value_exprs(input: &Input) -> Vec<Expr> {
     exprs
 }
 
-fn status_temporaries(input: &Input) -> Vec<String> {
-    (0..status_sources(input).len())
-        .flat_map(|i| {
-            let (raw, rank) = status_temp(i);
-            [raw, rank]
-        })
-        .collect()
-}
-
-/// The canonical status of a row, and the value as written where no profile knows it. The
+/// The canonical status of each row, and the value as written where no profile knows it. The
 /// status is the most restrictive that the status column, the profile's status-bearing columns
 /// and the file name say; where none says anything, a withdrawal or bounce time decides, else
-/// the row is subscribed (SPEC §2.2, §2.4).
-fn status_exprs(input: &Input) -> [Expr; 2] {
-    let rank = |s: Status| lit(status::rank_of(s));
-    let mut candidates: Vec<(Expr, Expr)> = (0..status_sources(input).len())
-        .map(|i| {
-            let (raw, rank) = status_temp(i);
-            (col(rank), col(raw))
-        })
-        .collect();
-    if let StatusSource::FileName(s) | StatusSource::Columns(s) = &input.status_source {
-        candidates.push((rank(*s), lit(NULL).cast(DataType::String)));
-    }
-    let fallback = when(col(Field::UnsubscribedAt.name()).is_not_null())
-        .then(rank(Status::Unsubscribed))
-        .when(col(Field::CleanedAt.name()).is_not_null())
-        .then(rank(Status::Cleaned))
-        .otherwise(rank(Status::Subscribed));
-    let is_unknown = |r: Expr| r.eq(rank(Status::Unknown)).fill_null(lit(false));
-    let (most, unknown_value) = match candidates.len() {
-        0 => (fallback, lit(NULL).cast(DataType::String)),
-        _ => {
-            let ranks: Vec<Expr> = candidates.iter().map(|(r, _)| r.clone()).collect();
-            let most = max_horizontal(ranks).unwrap_or_else(|_| lit(NULL).cast(DataType::Int32));
-            let values: Vec<Expr> = candidates
-                .iter()
-                .map(|(r, raw)| {
-                    when(is_unknown(r.clone()))
-                        .then(raw.clone())
-                        .otherwise(lit(NULL).cast(DataType::String))
-                })
-                .collect();
-            (coalesce(&[most, fallback]), coalesce(&values))
+/// the row is subscribed (SPEC §2.2, §2.4). The value as written is the first source's that
+/// says `unknown` and has one, where the status is `unknown`.
+fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> {
+    let height = rows.height();
+    let unknown = status::rank_of(Status::Unknown);
+    let mut most = vec![i32::MIN; height];
+    let mut ranked = Bitmap::new_zeroed(height);
+    let mut said = Vec::new();
+    for i in 0..status_sources(input).len() {
+        let (raw, rank) = status_temp(i);
+        if let Some(ranks) = columns::held::<Int32Type>(rows, &rank)? {
+            let holds = columns::present(&ranks);
+            holds
+                .true_idx_iter()
+                .for_each(|row| most[row] = most[row].max(ranks.values()[row]));
+            ranked = &ranked | &holds;
+            said.push((ranks, raw));
         }
+    }
+    if let StatusSource::FileName(s) | StatusSource::Columns(s) = &input.status_source {
+        let rank = status::rank_of(*s);
+        most.iter_mut().for_each(|m| *m = (*m).max(rank));
+        ranked = Bitmap::new_with_value(true, height);
+    }
+    if ranked.unset_bits() > 0 {
+        let unsubscribed = columns::held::<Int64Type>(rows, Field::UnsubscribedAt.name())?;
+        let cleaned = columns::held::<Int64Type>(rows, Field::CleanedAt.name())?;
+        let has = |at: &Option<PrimitiveArray<i64>>, row: usize| {
+            at.as_ref().is_some_and(|at| at.is_valid(row))
+        };
+        (!&ranked).true_idx_iter().for_each(|row| {
+            most[row] = status::rank_of(if has(&unsubscribed, row) {
+                Status::Unsubscribed
+            } else if has(&cleaned, row) {
+                Status::Cleaned
+            } else {
+                Status::Subscribed
+            });
+        });
+    }
+    let unknowns = columns::bits_where(&most, |rank| rank == unknown);
+    let written = if unknowns.set_bits() == 0 {
+        StringChunked::full_null(col::STATUS_UNKNOWN_VALUE.into(), height)
+    } else {
+        let raws = said
+            .iter()
+            .map(|(ranks, raw)| Ok((ranks, rows.column(raw)?.str()?.rechunk())))
+            .collect::<PolarsResult<Vec<_>>>()?;
+        let value = |row: usize| {
+            raws.iter().find_map(|(ranks, raw)| {
+                (ranks.get(row) == Some(unknown))
+                    .then(|| raw.get(row))
+                    .flatten()
+            })
+        };
+        let mut written = vec![None; height];
+        unknowns
+            .true_idx_iter()
+            .for_each(|row| written[row] = value(row));
+        StringChunked::from_iter_options(col::STATUS_UNKNOWN_VALUE.into(), written.into_iter())
     };
-    let unknown_value = when(is_unknown(most.clone()))
-        .then(unknown_value)
-        .otherwise(lit(NULL).cast(DataType::String));
-    [
-        most.alias(col::STATUS_RANK),
-        unknown_value.alias(col::STATUS_UNKNOWN_VALUE),
-    ]
+    Ok([
+        Int32Chunked::from_vec(col::STATUS_RANK.into(), most).into_column(),
+        written.into_column(),
+    ])
 }
 
 /// Frames of one schema, one after the other (their chunks are kept, not copied). A column
@@ -342,7 +359,12 @@ pub(crate) fn has_time_column(field: Field) -> String {
 /// Rows of one contacts input (all of them, or a batch) as canonical rows; `file` is the input's
 /// index in the run, `dates` its date columns ([`DateColumn::of`]). Rows whose e-mail cell is
 /// empty were already rejected by ingest and are dropped here.
-pub fn rows(input: &Input, frame: LazyFrame, file: u32, dates: &[DateColumn]) -> LazyFrame {
+pub fn rows(
+    input: &Input,
+    frame: LazyFrame,
+    file: u32,
+    dates: &[DateColumn],
+) -> PolarsResult<LazyFrame> {
     debug_assert_eq!(input.role, Role::Contacts);
     let email_col = input.column_of(Field::Email).unwrap_or("");
     let converted = |field: Field, column: &str| match field.kind() {
@@ -382,7 +404,7 @@ pub const UNREAD: [Field; 1] = [Field::Tags];
 
 /// [`rows`] of a batch that [`read::batch`] read: its cells are already what `rows` makes of
 /// a text column, under the same names.
-pub fn typed_rows(input: &Input, frame: LazyFrame, file: u32) -> LazyFrame {
+pub fn typed_rows(input: &Input, frame: LazyFrame, file: u32) -> PolarsResult<LazyFrame> {
     let status = (0..status_sources(input).len())
         .flat_map(|i| {
             let (raw, rank) = status_temp(i);
@@ -444,63 +466,79 @@ fn row_exprs(
     exprs
 }
 
-/// The canonical row columns from [`row_exprs`]: the status and the consent date worked out,
-/// the temporary columns dropped.
-fn combined(input: &Input, file: u32, frame: LazyFrame) -> LazyFrame {
-    let mut temporary: Vec<String> = CONSENT_FIELDS.map(has_time_column).to_vec();
-    temporary.extend(status_temporaries(input));
-    frame
-        .with_columns(status_exprs(input))
-        .with_columns(consent_exprs(input, file))
-        .drop(cols(temporary))
-        .select(row_columns().into_iter().map(col).collect::<Vec<_>>())
+/// The canonical row columns from [`row_exprs`]: the status and the consent date worked out
+/// (a pass over the batch each), the temporary columns dropped. As polars expressions (a
+/// maximum across the status sources, `when`/`then` chains) they took 0.34 of the 0.8 CPU-s
+/// that preparing ten million rows cost.
+fn combined(input: &Input, file: u32, frame: LazyFrame) -> PolarsResult<LazyFrame> {
+    let mut rows = frame.collect()?;
+    let [rank, written] = status_columns(input, &rows)?;
+    let consent = consent_columns(input, file, &rows)?;
+    for column in [rank, written].into_iter().chain(consent) {
+        rows.with_column(column)?;
+    }
+    Ok(rows.select(row_columns())?.lazy())
 }
 
 /// The consent date (SPEC §3.1): the later of `optin_at` and `confirm_at`, else `created_at`;
 /// with the header it came from and whether that value carried a time of day.
-fn consent_exprs(input: &Input, file: u32) -> Vec<Expr> {
-    let optin = col(Field::OptinAt.name());
-    let confirm = col(Field::ConfirmAt.name());
-    let created = col(Field::CreatedAt.name());
-    let header = |field: Field| match input.header_of(field) {
-        Some(_) => lit(consent_column_code(file, field)),
-        None => lit(NULL).cast(DataType::UInt32),
+fn consent_columns(input: &Input, file: u32, rows: &DataFrame) -> PolarsResult<[Column; 3]> {
+    let height = rows.height();
+    let none = || Bitmap::new_zeroed(height);
+    let [optin, confirm, created] = [Field::OptinAt, Field::ConfirmAt, Field::CreatedAt]
+        .map(|field| columns::held::<Int64Type>(rows, field.name()));
+    let (optin, confirm, created) = (optin?, confirm?, created?);
+    let known = |at: &Option<PrimitiveArray<i64>>| at.as_ref().map_or_else(none, columns::present);
+    // The confirmation wins where there is one, later than the opt-in or without one.
+    let confirm_wins = match (&confirm, &optin) {
+        (Some(confirmed), Some(opted)) => {
+            let later: Bitmap = confirmed
+                .values()
+                .iter()
+                .zip(opted.values().iter())
+                .map(|(c, o)| c > o)
+                .collect();
+            &known(&confirm) & &(&!&known(&optin) | &later)
+        }
+        (Some(_), None) => known(&confirm),
+        (None, _) => none(),
     };
-    let raw_has_time = |field: Field| col(has_time_column(field));
-    let confirm_wins = confirm.clone().is_not_null().and(
-        optin
-            .clone()
-            .is_null()
-            .or(confirm.clone().gt(optin.clone())),
-    );
-    let pick = |confirm_v: Expr, optin_v: Expr, created_v: Expr| {
-        when(confirm_wins.clone())
-            .then(confirm_v)
-            .when(optin.clone().is_not_null())
-            .then(optin_v)
-            .when(created.clone().is_not_null())
-            .then(created_v.clone())
-            .otherwise(created_v)
-    };
-    vec![
-        pick(confirm.clone(), optin.clone(), created.clone()).alias(col::CONSENT_AT),
-        when(confirm_wins.clone())
-            .then(header(Field::ConfirmAt))
-            .when(optin.clone().is_not_null())
-            .then(header(Field::OptinAt))
-            .when(created.clone().is_not_null())
-            .then(header(Field::CreatedAt))
-            .otherwise(lit(NULL).cast(DataType::UInt32))
-            .alias(col::CONSENT_COLUMN),
-        when(confirm_wins)
-            .then(raw_has_time(Field::ConfirmAt))
-            .when(optin.is_not_null())
-            .then(raw_has_time(Field::OptinAt))
-            .when(created.is_not_null())
-            .then(raw_has_time(Field::CreatedAt))
-            .otherwise(lit(false))
-            .alias(col::CONSENT_HAS_TIME),
-    ]
+    let from_optin = &known(&optin) & &!&confirm_wins;
+    let from_created = &(&known(&created) & &!&confirm_wins) & &!&from_optin;
+    let branches = [
+        (Field::ConfirmAt, &confirm_wins, &confirm),
+        (Field::OptinAt, &from_optin, &optin),
+        (Field::CreatedAt, &from_created, &created),
+    ];
+    let at = columns::first_held(height, branches.map(|(_, rows, at)| (rows, at)));
+    let mut codes = vec![0u32; height];
+    let mut coded = none();
+    let mut has_time = none();
+    let mut time_unknown = none();
+    for (field, taken, _) in branches {
+        if input.header_of(field).is_some() {
+            let code = consent_column_code(file, field);
+            taken.true_idx_iter().for_each(|row| codes[row] = code);
+            coded = &coded | taken;
+        }
+        let times = rows
+            .column(&has_time_column(field))?
+            .as_materialized_series();
+        for array in times.bool()?.rechunk().downcast_iter() {
+            has_time = &has_time | &(taken & array.values());
+            if let Some(valid) = array.validity() {
+                time_unknown = &time_unknown | &(taken & &!valid);
+            }
+        }
+    }
+    let codes = PrimitiveArray::new(ArrowDataType::UInt32, codes.into(), Some(coded));
+    let time_valid = (time_unknown.set_bits() > 0).then(|| !&time_unknown);
+    let has_time = BooleanArray::new(ArrowDataType::Boolean, has_time, time_valid);
+    Ok([
+        Int64Chunked::with_chunk(col::CONSENT_AT.into(), at).into_column(),
+        UInt32Chunked::with_chunk(col::CONSENT_COLUMN.into(), codes).into_column(),
+        BooleanChunked::with_chunk(col::CONSENT_HAS_TIME.into(), has_time).into_column(),
+    ])
 }
 
 /// Activity column names after [`activity`].
