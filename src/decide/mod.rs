@@ -14,7 +14,7 @@ pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
-use crate::normalize::columns::{bits_where, first_held, held, present};
+use crate::normalize::columns::{bits_where, first_held, held, present, starts};
 use crate::normalize::email::key_of;
 use crate::normalize::status;
 use crate::normalize::text::{Dictionary, Gathered, Validity};
@@ -291,14 +291,7 @@ const PARTITION_BITS: u32 = 8;
 pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> Vec<bool> {
     let len: usize = chunks.iter().map(|c| c.len()).sum();
     // Where each chunk's rows start, to find a row's text from its number.
-    let starts: Vec<usize> = chunks
-        .iter()
-        .scan(0, |start, chunk| {
-            let this = *start;
-            *start += chunk.len();
-            Some(this)
-        })
-        .collect();
+    let starts = starts(chunks.iter().map(|c| c.len()));
     let key = |row: u32| {
         let row = row as usize;
         let chunk = starts.partition_point(|&s| s <= row) - 1;
@@ -863,14 +856,7 @@ fn for_each_stretch<A: polars_arrow::array::Array>(
     order: &[IdxSize],
     mut copy: impl FnMut(&A, usize, usize),
 ) {
-    let starts: Vec<usize> = chunks
-        .iter()
-        .scan(0, |start, chunk| {
-            let this = *start;
-            *start += chunk.len();
-            Some(this)
-        })
-        .collect();
+    let starts = starts(chunks.iter().map(|c| c.len()));
     let mut current = 0;
     let mut j = 0;
     while j < order.len() {

@@ -73,3 +73,13 @@ pub fn first_held<const N: usize>(
     }
     PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(taken))
 }
+
+/// Where each of chunks of these lengths starts, one after the other.
+pub fn starts(lens: impl Iterator<Item = usize>) -> Vec<usize> {
+    lens.scan(0, |start, len| {
+        let this = *start;
+        *start += len;
+        Some(this)
+    })
+    .collect()
+}
