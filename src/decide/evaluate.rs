@@ -163,7 +163,7 @@ pub enum Otherwise<'a> {
 /// condition made a fresh column, each answer had its nulls filled, each first-match table was
 /// a chain of `when`/`then`/`otherwise` over whole columns, and the deletion-request test ran
 /// once for each reason that asks it; on ten million contacts the reasons and the outcome took
-/// 0.76–1.03 s and the contact facts 0.43–0.53 s.
+/// 0.76–1.03 s and the contact facts 0.43–0.53 s, against 0.41 s and 0.22 s as bitmaps.
 pub struct Rules<'a, 'c> {
     frame: &'a DataFrame,
     cx: &'a Context<'c>,
