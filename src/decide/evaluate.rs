@@ -7,7 +7,7 @@ use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use super::col;
 use super::rules::{Cond, Days, Derived, Evidence, Pattern, Row, Switch};
 use crate::fields;
-use crate::normalize::columns::{held, present};
+use crate::normalize::columns::{bits_where, held, present};
 use crate::normalize::date::start_of_day_millis;
 use crate::normalize::status;
 use crate::normalize::{email, text};
@@ -231,9 +231,9 @@ impl<'a, 'c> Rules<'a, 'c> {
                 answer
             }
             Cond::Later(a, b) => known_true(&self.instants(a)?.gt(&self.instants(b)?)),
-            Cond::OlderThan(c, d) => known_true(&self.instants(c)?.lt(cx.days(*d))),
-            Cond::OnOrBefore(c, d) => known_true(&self.instants(c)?.lt_eq(cx.days(*d))),
-            Cond::BeforeGdpr(c) => known_true(&self.instants(c)?.lt(cx.gdpr_cutoff())),
+            Cond::OlderThan(c, d) => self.before(c, cx.days(*d), false)?,
+            Cond::OnOrBefore(c, d) => self.before(c, cx.days(*d), true)?,
+            Cond::BeforeGdpr(c) => self.before(c, cx.gdpr_cutoff(), false)?,
             Cond::Policy(s) => Bitmap::new_with_value(cx.switch(*s), rows),
             Cond::Has(r) => self.bools(&r.column())?,
             Cond::SharedByMany { flag, by } => {
@@ -362,20 +362,37 @@ impl<'a, 'c> Rules<'a, 'c> {
         }
     }
 
-    /// An instant column by `name`: a column of the frame, or one the rules work out from
-    /// the contact columns where they read it (a column of those held 8 bytes a contact through
-    /// all the rules, at the peak of the run).
+    /// The instant column `name` of the frame.
     fn instants(&self, name: &str) -> PolarsResult<Int64Chunked> {
-        let column = |name: &str| -> PolarsResult<Int64Chunked> {
-            Ok(self.series(name, &DataType::Int64)?.i64()?.clone())
+        Ok(self.series(name, &DataType::Int64)?.i64()?.clone())
+    }
+
+    /// Where the instant `name` holds a time before `limit` (or at it, when `inclusive`): a
+    /// column of the frame, or the last activity, else the consent time ([`col::ACTIVITY_REF`]),
+    /// worked out where it is read. As a column it took 8 bytes a contact, made afresh for each
+    /// rule that reads it.
+    fn before(&self, name: &str, limit: i64, inclusive: bool) -> PolarsResult<Bitmap> {
+        let rows = self.frame.height();
+        // Where the column's time is before the limit, and where it holds one.
+        let before = |name: &str| -> PolarsResult<(Bitmap, Bitmap)> {
+            let Some(at) = held::<Int64Type>(self.frame, name)? else {
+                return Ok((Bitmap::new_zeroed(rows), Bitmap::new_zeroed(rows)));
+            };
+            let held = present(&at);
+            let before = match inclusive {
+                true => bits_where(at.values(), |t| t <= limit),
+                false => bits_where(at.values(), |t| t < limit),
+            };
+            Ok((&before & &held, held))
         };
-        match name {
+        Ok(match name {
             col::ACTIVITY_REF => {
-                let last = column(col::LAST_ACTIVITY)?;
-                last.zip_with(&last.is_not_null(), &column(col::CONSENT_AT)?)
+                let (active, has_activity) = before(col::LAST_ACTIVITY)?;
+                let (consented, _) = before(col::CONSENT_AT)?;
+                &active | &(&consented & &!&has_activity)
             }
-            _ => column(name),
-        }
+            _ => before(name)?.0,
+        })
     }
 
     /// Where a text column holds one of `values`; the status and the evidence are compared
@@ -412,10 +429,8 @@ fn known_true(values: &BooleanChunked) -> Bitmap {
 fn among(codes: &Int32Chunked, wanted: &[i32]) -> Bitmap {
     joined(codes.downcast_iter().map(|array| {
         let found = match *wanted {
-            [one] => crate::normalize::columns::bits_where(array.values(), |code| code == one),
-            _ => {
-                crate::normalize::columns::bits_where(array.values(), |code| wanted.contains(&code))
-            }
+            [one] => bits_where(array.values(), |code| code == one),
+            _ => bits_where(array.values(), |code| wanted.contains(&code)),
         };
         match array.validity() {
             Some(valid) => &found & valid,

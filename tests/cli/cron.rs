@@ -184,6 +184,42 @@ fn three_months_of_suppression_and_re_permission() {
     assert_eq!(report["state"]["runs_file"], "runs.jsonl");
 }
 
+/// The grace ends on its last day: sent 30 days before the run's day (the default grace), the
+/// unanswered re-permission expires; sent 29 days before, it does not yet.
+#[test]
+fn the_grace_ends_on_its_thirtieth_day() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        export(
+            HEADER,
+            &[&good(
+                "eve@example.com",
+                &[("optin_at", "2016-01-01 10:00:00")],
+            )],
+        ),
+    );
+    ok(month(&case, "list.csv", "2027-01-01", &[]));
+    ok(case.run(&[
+        "mark-sent",
+        "out/repermission.csv",
+        "--on",
+        "2027-01-05",
+        "--state",
+        "state",
+    ]));
+    ok(month(&case, "list.csv", "2027-02-03", &[]));
+    assert_eq!(
+        case.decision("eve@example.com"),
+        ("repermission".into(), "pre-gdpr".into())
+    );
+    ok(month(&case, "list.csv", "2027-02-04", &[]));
+    assert_eq!(
+        case.decision("eve@example.com"),
+        ("delete".into(), "repermission-expired;pre-gdpr".into())
+    );
+}
+
 #[test]
 fn nobody_expires_who_was_never_asked() {
     let case = Case::new();

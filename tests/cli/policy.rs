@@ -293,6 +293,20 @@ fn inactivity_without_data_can_be_measured_from_consent() {
         case.decision("q@example.com"),
         ("delete".into(), "inactive".into())
     );
+    // Without an IP the consent is no engagement of the person's own, and no last activity is
+    // known: the consent date still measures the inactivity.
+    case.write(
+        "list.csv",
+        "email,status,signup date\nq@example.com,subscribed,2020-01-01 10:00:00\n",
+    );
+    assert_eq!(
+        case.audit(&["list.csv"], &["--force", "--policy", "p.toml"])
+            .code,
+        0
+    );
+    assert_eq!(case.audit_rows()["q@example.com"]["last_activity"], "");
+    assert_eq!(case.decision("q@example.com").0, "delete");
+    assert!(case.decision("q@example.com").1.contains("inactive"));
 }
 
 #[test]
