@@ -9,8 +9,8 @@
 //!                  check                     outcome
 //! ```
 //!
-//! Data flows one way; the rules of SPEC §3 are data in [`decide::rules`], compiled to polars
-//! expressions over the whole frame.
+//! Data flows one way; the rules of SPEC §3 are data in [`decide::rules`], answered over the
+//! whole frame a condition at a time ([`decide::evaluate`]).
 
 pub mod bytes;
 pub mod cli;

@@ -1,5 +1,5 @@
 //! The rules of SPEC §3 as data: ordered tables of named conditions over canonical columns,
-//! each with its source. [`super::compile`] turns them into polars expressions; the report
+//! each with its source. [`super::evaluate`] answers them over a frame, as bitmaps; the report
 //! prints them; a later `listaudit sql` can render the same tables as SQL.
 //!
 //! Order matters and is a `Vec`: evidence and outcome take the first row that matches.
