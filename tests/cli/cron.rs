@@ -32,6 +32,32 @@ fn month_env(case: &Case, input: &str, as_of: &str, extra: &[&str], env: &[(&str
     case.run_env(&args, env)
 }
 
+/// `mark-sent` of the run's re-permission list, sent `on` that day.
+fn mark_sent(case: &Case, on: &str) -> Run {
+    case.run(&[
+        "mark-sent",
+        "out/repermission.csv",
+        "--on",
+        on,
+        "--state",
+        "state",
+    ])
+}
+
+/// A list of one contact who signed up before the GDPR, audited on 1 January 2027.
+fn one_signed_up_before_gdpr(email: &str) -> Case {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        export(
+            HEADER,
+            &[&good(email, &[("optin_at", "2016-01-01 10:00:00")])],
+        ),
+    );
+    ok(month(&case, "list.csv", "2027-01-01", &[]));
+    case
+}
+
 fn ok(run: Run) -> Run {
     assert_eq!(run.code, 0, "{}", run.stderr);
     run
@@ -78,14 +104,7 @@ fn three_months_of_suppression_and_re_permission() {
     assert_eq!(case.csv("out/repermission.csv").len(), 2);
 
     // The campaign goes out on 5 January; Dan clicks "yes, keep me" on 8 January.
-    let run = ok(case.run(&[
-        "mark-sent",
-        "out/repermission.csv",
-        "--on",
-        "2027-01-05",
-        "--state",
-        "state",
-    ]));
+    let run = ok(mark_sent(&case, "2027-01-05"));
     assert!(
         run.stderr
             .contains("marked 2 contacts as sent on 2027-01-05"),
@@ -188,26 +207,8 @@ fn three_months_of_suppression_and_re_permission() {
 /// unanswered re-permission expires; sent 29 days before, it does not yet.
 #[test]
 fn the_grace_ends_on_its_thirtieth_day() {
-    let case = Case::new();
-    case.write(
-        "list.csv",
-        export(
-            HEADER,
-            &[&good(
-                "eve@example.com",
-                &[("optin_at", "2016-01-01 10:00:00")],
-            )],
-        ),
-    );
-    ok(month(&case, "list.csv", "2027-01-01", &[]));
-    ok(case.run(&[
-        "mark-sent",
-        "out/repermission.csv",
-        "--on",
-        "2027-01-05",
-        "--state",
-        "state",
-    ]));
+    let case = one_signed_up_before_gdpr("eve@example.com");
+    ok(mark_sent(&case, "2027-01-05"));
     ok(month(&case, "list.csv", "2027-02-03", &[]));
     assert_eq!(
         case.decision("eve@example.com"),
@@ -222,18 +223,7 @@ fn the_grace_ends_on_its_thirtieth_day() {
 
 #[test]
 fn nobody_expires_who_was_never_asked() {
-    let case = Case::new();
-    case.write(
-        "list.csv",
-        export(
-            HEADER,
-            &[&good(
-                "old@example.com",
-                &[("optin_at", "2016-01-01 10:00:00")],
-            )],
-        ),
-    );
-    ok(month(&case, "list.csv", "2027-01-01", &[]));
+    let case = one_signed_up_before_gdpr("old@example.com");
     let run = case.run(&[
         "audit",
         "list.csv",
@@ -253,14 +243,7 @@ fn nobody_expires_who_was_never_asked() {
     assert!(run.stderr.contains("no send is recorded"), "{}", run.stderr);
     assert_eq!(case.report()["state"]["waiting_without_send"], 1);
     // A newer consent after the send also renews.
-    ok(case.run(&[
-        "mark-sent",
-        "out/repermission.csv",
-        "--on",
-        "2027-03-02",
-        "--state",
-        "state",
-    ]));
+    ok(mark_sent(&case, "2027-03-02"));
     case.write(
         "list.csv",
         export(
