@@ -263,9 +263,9 @@ fn repeated(addresses: Expr) -> Expr {
         |c: Column| {
             let keys = c.str()?;
             let chunks: Vec<_> = keys.downcast_iter().collect();
-            let firsts =
-                IdxCa::from_iter_options(c.name().clone(), repeated_rows(&chunks).into_iter());
-            Ok(firsts.into_column())
+            Ok(repeated_rows(&chunks)
+                .with_name(c.name().clone())
+                .into_column())
         },
         |_, field| Ok(polars::prelude::Field::new(field.name().clone(), IDX_DTYPE)),
     )
@@ -274,8 +274,8 @@ fn repeated(addresses: Expr) -> Expr {
 /// How many bits of a key's hash pick its partition in [`repeated_rows`].
 const PARTITION_BITS: u32 = 8;
 
-/// Whether another row has each row's key (the addresses are in `chunks`, one after the
-/// other; a null is no key).
+/// For each row whose key another row has, the key's first row; null for the others (the
+/// addresses are in `chunks`, one after the other; a null is no key).
 ///
 /// One hash table of every key would miss the cache on almost every row. So the rows are
 /// first hashed, one share of them per core, into partitions by the top bits of the hash,
@@ -283,7 +283,7 @@ const PARTITION_BITS: u32 = 8;
 /// million), are looked up in a table of their own that stays in the cache, the partitions
 /// shared over the cores. Only keys
 /// whose next 32 hash bits agree are compared.
-pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> Vec<Option<IdxSize>> {
+pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> IdxCa {
     let len: usize = chunks.iter().map(|c| c.len()).sum();
     // Where each chunk's rows start, to find a row's text from its number.
     let starts = starts(chunks.iter().map(|c| c.len()));
@@ -343,13 +343,16 @@ pub fn repeated_rows(chunks: &[&polars_arrow::array::Utf8ViewArray]) -> Vec<Opti
         }
         found
     });
-    let mut firsts = vec![None; len];
+    // Each found pair is a key's first row and another of its rows.
+    let mut firsts: Vec<IdxSize> = vec![0; len];
+    let mut repeated = MutableBitmap::from_len_zeroed(len);
     for pair in found.iter().flat_map(|found| found.chunks_exact(2)) {
-        let first = Some(pair[0] as IdxSize);
-        firsts[pair[0] as usize] = first;
-        firsts[pair[1] as usize] = first;
+        for row in pair {
+            firsts[*row as usize] = pair[0] as IdxSize;
+            repeated.set(*row as usize, true);
+        }
     }
-    firsts
+    IdxCa::from_vec_validity(PlSmallStr::EMPTY, firsts, Some(repeated.into()))
 }
 
 /// The consent columns of a contact: a repeated key takes them all from one of its rows.

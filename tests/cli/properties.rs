@@ -576,7 +576,7 @@ fn repeated_by_map(values: &[Option<String>]) -> Vec<Option<u32>> {
 fn repeated_rows_of(values: &[Option<String>], chunks: usize) -> Vec<Option<u32>> {
     let column = chunked_text(values, chunks);
     let arrays: Vec<_> = column.downcast_iter().collect();
-    listaudit::decide::repeated_rows(&arrays)
+    listaudit::decide::repeated_rows(&arrays).iter().collect()
 }
 
 proptest! {
