@@ -484,12 +484,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         (None, None) => Bitmap::new_zeroed(height),
     };
     let customer_date = BooleanArray::new(ArrowDataType::Boolean, customer_date, None);
-    let optin_pending = &pending & &known(&optin).unwrap_or_else(|| Bitmap::new_zeroed(height));
-    let created_pending = &pending & &!&optin_pending;
-    let pending_since = first_held(
-        height,
-        [(&optin_pending, &optin), (&created_pending, &created)],
-    );
+    let pending_since = first_held(height, [(&pending, &optin), (&pending, &created)]);
     Ok([
         BooleanChunked::with_chunk(col::RESTRICTIVE.into(), restrictive).into_column(),
         Int64Chunked::with_chunk(col::EVENT_AT.into(), event).into_column(),
