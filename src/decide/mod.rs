@@ -14,7 +14,7 @@ pub use crate::normalize::col::{
     CONSENT_AT, CONSENT_COLUMN, CONSENT_HAS_TIME, ENGAGEMENT_FILE, FILE, KEY, LINE,
     STATUS_UNKNOWN_VALUE,
 };
-use crate::normalize::columns::{bits_where, first_held, held, present, starts};
+use crate::normalize::columns::{among, first_held, held, present, raise, starts};
 use crate::normalize::email::key_of;
 use crate::normalize::status;
 use crate::normalize::text::{Dictionary, Gathered, Validity};
@@ -418,13 +418,8 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
     let rank = held::<Int32Type>(rows, col::STATUS_RANK)?;
     let ranks = |statuses: &[Status]| -> Bitmap {
         let wanted: Vec<i32> = statuses.iter().map(|s| status::rank_of(*s)).collect();
-        match &rank {
-            Some(rank) => {
-                let found = bits_where(rank.values(), |r| wanted.contains(&r));
-                &present(rank) & &found
-            }
-            None => Bitmap::new_zeroed(height),
-        }
+        rank.as_ref()
+            .map_or_else(|| Bitmap::new_zeroed(height), |rank| among(rank, &wanted))
     };
     let withdrawn = ranks(&[Status::Unsubscribed, Status::Complained]);
     let cleaned = ranks(&[Status::Cleaned]);
@@ -453,8 +448,7 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
     let mut latest = vec![i64::MIN; height];
     let mut engaged = Bitmap::new_zeroed(height);
     let mut take = |values: &[i64], rows: Bitmap| {
-        rows.true_idx_iter()
-            .for_each(|i| latest[i] = latest[i].max(values[i]));
+        raise(&mut latest, values, &rows);
         engaged = &engaged | &rows;
     };
     for field in engagement {
@@ -467,11 +461,8 @@ fn row_events(rows: &DataFrame, policy: &Policy) -> PolarsResult<[Column; 5]> {
         held::<Int32Type>(rows, col::EVIDENCE)?,
         held::<Int64Type>(rows, CONSENT_AT)?,
     ) {
-        let full = bits_where(evidence.values(), |e| e == Evidence::Full.rank());
-        take(
-            consent.values(),
-            &(&present(&evidence) & &full) & &present(&consent),
-        );
+        let full = among(&evidence, &[Evidence::Full.rank()]);
+        take(consent.values(), &full & &present(&consent));
     }
     let activity = PrimitiveArray::new(ArrowDataType::Int64, latest.into(), Some(engaged));
 

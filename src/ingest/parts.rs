@@ -57,13 +57,11 @@ impl Parts {
     /// The first batch is read alone, to learn the dates' order, while the other core waits:
     /// a quarter of 64 MB is still a hundred thousand rows to learn it from.
     pub fn batches(&self) -> Vec<Parts> {
-        let mut bytes = super::batch_bytes(self.len) / 4;
+        let full = super::batch_bytes(self.len);
         let mut batches = Vec::new();
         let mut start = 0;
         while start < self.splits.len() {
-            if start > 0 {
-                bytes = super::batch_bytes(self.len);
-            }
+            let bytes = if start == 0 { full / 4 } else { full };
             let (offset, first) = (self.splits[start].offset, self.splits[start].record);
             let end = self.splits[start..]
                 .iter()

@@ -25,6 +25,26 @@ pub fn bits_where<T: Copy>(values: &[T], holds: impl Fn(T) -> bool) -> Bitmap {
     Bitmap::from_u8_vec(bytes, values.len())
 }
 
+/// Where an array of codes holds one of `wanted`; a null does not. Eight codes to a byte:
+/// polars' comparison with a value built its bitmap a bit at a time, 3% of a run's CPU time
+/// with the comparisons of the rows' facts.
+pub fn among(codes: &PrimitiveArray<i32>, wanted: &[i32]) -> Bitmap {
+    let found = match *wanted {
+        [one] => bits_where(codes.values(), |code| code == one),
+        _ => bits_where(codes.values(), |code| wanted.contains(&code)),
+    };
+    match codes.validity() {
+        Some(valid) => &found & valid,
+        None => found,
+    }
+}
+
+/// Each of `most` at the set bits of `rows` raised to the value of `values` there.
+pub fn raise<T: Copy + Ord>(most: &mut [T], values: &[T], rows: &Bitmap) {
+    rows.true_idx_iter()
+        .for_each(|row| most[row] = most[row].max(values[row]));
+}
+
 /// A batch's numbers in column `name` as one array; none where the column holds none (a field
 /// the input lacks is one null for every row).
 pub fn held<T: PolarsNumericType>(

@@ -135,9 +135,7 @@ fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> 
         let (raw, rank) = status_temp(i);
         if let Some(ranks) = columns::held::<Int32Type>(rows, &rank)? {
             let holds = columns::present(&ranks);
-            holds
-                .true_idx_iter()
-                .for_each(|row| most[row] = most[row].max(ranks.values()[row]));
+            columns::raise(&mut most, ranks.values(), &holds);
             ranked = &ranked | &holds;
             said.push((ranks, raw));
         }
