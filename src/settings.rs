@@ -93,6 +93,7 @@ pub fn ingest_options(args: &IngestArgs, max_reject_pct: f64) -> Result<IngestOp
         encoding,
         delimiter,
         assume,
+        check_while_reading: false,
     })
 }
 
@@ -200,7 +201,11 @@ impl AuditSettings {
                     .replace("{date}", &as_of.format("%Y-%m-%d").to_string()),
             ),
             as_of,
-            ingest: ingest_options(&args.ingest, policy.policy.max_reject_pct)?,
+            // The audit reads a contacts file that looks clean without checking it first.
+            ingest: IngestOptions {
+                check_while_reading: true,
+                ..ingest_options(&args.ingest, policy.policy.max_reject_pct)?
+            },
             state: args.state,
             suppression: args.suppression,
             renewed: args.renewed,

@@ -110,13 +110,28 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let read = |rows: u64| {
-                    progress.stage(format!("{label}: {rows} of {} rows", input.rows));
+                let read = |rows: u64, of: u64| {
+                    progress.stage(format!("{label}: {rows} of {of} rows"));
                 };
-                let (frame, dates, decided) =
-                    contact_rows(input, file, policy, judge, &mut coded, &read)?;
-                row_frames.push(frame);
-                (dates, decided)
+                let unchecked = input.parts.as_ref().is_some_and(|p| !p.checked);
+                let read = match contact_rows(input, file, policy, judge, &mut coded, &read)? {
+                    Some(read) => read,
+                    None => {
+                        // Not clean after all: checked, and read as every such file is.
+                        *input = ingest::read_checked(input, &settings.ingest, &mut rejects)?;
+                        contact_rows(input, file, policy, judge, &mut coded, &read)?
+                            .context("a checked file was not read")?
+                    }
+                };
+                if unchecked && input.parts.as_ref().is_some_and(|p| !p.checked) {
+                    input.no_email = read.no_email.len() as u64;
+                    for (line, raw) in read.no_email {
+                        rejects.push(Reject::no_email(&input.name, line, raw));
+                    }
+                }
+                input.hashed()?;
+                row_frames.push(read.frame);
+                (read.dates, read.decided)
             }
             Role::Activity => {
                 ctx(input.materialize(), "cannot read the input")?;
@@ -134,6 +149,9 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         date_columns.extend(dates);
         decisions.push(decided);
     }
+    // Rejects in the order of the inputs, as ingest found them, wherever reading found them.
+    let order = |r: &Reject| inputs.iter().position(|i| i.name == r.file);
+    rejects.sort_by_key(|r| order(r).unwrap_or(usize::MAX));
     stages.push(("read", Instant::now()));
     // What reading freed (each batch's raw text and steps) goes back before deciding.
     crate::memory::reading(false);
@@ -360,6 +378,16 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     })
 }
 
+/// An input's canonical rows, read: see [`contact_rows`].
+struct ContactRows {
+    frame: DataFrame,
+    dates: Vec<DateColumn>,
+    decided: Vec<DateDecision>,
+    /// The rows without an e-mail that reading found (line, raw text): those of a file read
+    /// without the structure check (ingest rejected the others').
+    no_email: Vec<(u64, String)>,
+}
+
 /// One contacts input as canonical rows, read, normalised and (with `judge`) [`decide::prepare`]d
 /// a batch at a time, so that only one batch of the file's own columns is held at once; with
 /// the date columns as read and their decisions.
@@ -369,22 +397,32 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
 /// gives; should the whole file decide a column otherwise (its first day above 12 comes
 /// later), the file is read again with the whole file's decision. The unknown status values
 /// and the names become codes in `coded`. `read` hears how many of the
-/// file's rows are read so far, for the progress line.
+/// file's rows are read so far, and of how many, for the progress line.
+///
+/// `None` when the file was read without the structure check and a batch is not clean: the
+/// caller has it checked and read again. The batches read before are thrown away (their
+/// names were coded already, in the order the second reading codes them again).
 fn contact_rows(
     input: &Input,
     file: u32,
     policy: &crate::policy::Policy,
     judge: Option<(&crate::policy::Policy, i64)>,
     coded: &mut Coded,
-    read: &dyn Fn(u64),
-) -> Result<(DataFrame, Vec<DateColumn>, Vec<DateDecision>)> {
+    read: &dyn Fn(u64, u64),
+) -> Result<Option<ContactRows>> {
     let batches = input
         .parts
         .as_ref()
         .map(ingest::parts::Parts::batches)
         .unwrap_or_default();
     if batches.is_empty() {
-        return text_contact_rows(input, file, policy, judge, coded);
+        let (frame, dates, decided) = text_contact_rows(input, file, policy, judge, coded)?;
+        return Ok(Some(ContactRows {
+            frame,
+            dates,
+            decided,
+            no_email: Vec::new(),
+        }));
     }
     let mut read_as: Option<Vec<DateDecision>> = None;
     loop {
@@ -397,20 +435,26 @@ fn contact_rows(
             .clone()
             .unwrap_or_else(|| survey.decisions(input, policy));
         let mut dates = DateColumn::of(input, &decisions);
-        let (mut frame, found) = ctx(
+        let Some((mut frame, mut found)) = ctx(
             normalize::read::batch(first, &normalize::read::Plan::new(input, &dates)),
             "cannot read the input",
-        )?;
+        )?
+        else {
+            return Ok(None);
+        };
         survey.add_found(&found);
+        let mut no_email = std::mem::take(&mut found.no_email);
         if !given {
             let decided = survey.decisions(input, policy);
             if !same_orders(&decided, &decisions) {
                 dates = DateColumn::of(input, &decided);
                 let plan = normalize::read::Plan::new(input, &dates);
+                // The same bytes, read before: clean.
                 frame = ctx(
                     normalize::read::batch(first, &plan),
                     "cannot read the input",
                 )?
+                .context("the first batch changed")?
                 .0;
             }
             decisions = decided;
@@ -423,13 +467,13 @@ fn contact_rows(
         let rows = prepared(rows, judge)?;
         let mut frames = vec![coded.finish(rows)?];
         let mut done = first.records;
-        read(done);
+        read(done, input.rows);
         // The next batches are read and prepared on threads of their own, one batch each in
         // turn, while this one codes their text: reading alone or coding alone leaves a core
         // idle. A read batch waits in its reader's hand-over (a channel of no capacity).
         // Preparing a batch was on this thread too, and kept it busy for 2.4 s of the 2.9 s
         // of reading ten million rows, with the readers beside it.
-        std::thread::scope(|scope| -> Result<()> {
+        let clean = std::thread::scope(|scope| -> Result<bool> {
             let (rest, plan) = (&batches[1..], &plan);
             let readers = crate::parallel::cores().clamp(1, 2);
             let handovers: Vec<_> = (0..readers)
@@ -439,12 +483,15 @@ fn contact_rows(
                         for batch in rest.iter().skip(reader).step_by(readers) {
                             let read =
                                 ctx(normalize::read::batch(batch, plan), "cannot read the input")
-                                    .and_then(|(frame, found)| {
+                                    .and_then(|read| {
+                                        let Some((frame, found)) = read else {
+                                            return Ok(None);
+                                        };
                                         let rows = ctx(
                                             normalize::typed_rows(input, frame.lazy(), file),
                                             "cannot read the input",
                                         )?;
-                                        Ok((prepared(rows, judge)?, found, batch.records))
+                                        Ok(Some((prepared(rows, judge)?, found, batch.records)))
                                     });
                             if parsed.send(read).is_err() {
                                 break;
@@ -458,21 +505,29 @@ fn contact_rows(
                 let batch = handovers[n % readers]
                     .recv()
                     .map_err(|_| anyhow::anyhow!("a reader of the input stopped"))?;
-                let (rows, found, records) = batch?;
+                // A batch not clean: the readers stop at their next hand-over.
+                let Some((rows, mut found, records)) = batch? else {
+                    return Ok(false);
+                };
                 survey.add_found(&found);
+                no_email.append(&mut found.no_email);
                 frames.push(coded.finish(rows)?);
                 done += records;
-                read(done);
+                read(done, input.rows);
             }
-            Ok(())
+            Ok(true)
         })?;
+        if !clean {
+            return Ok(None);
+        }
         let decided = survey.decisions(input, policy);
         if same_orders(&decided, &decisions) {
-            return Ok((
-                ctx(normalize::stack(frames), "cannot read the input")?,
+            return Ok(Some(ContactRows {
+                frame: ctx(normalize::stack(frames), "cannot read the input")?,
                 dates,
                 decided,
-            ));
+                no_email,
+            }));
         }
         read_as = Some(decided);
     }

@@ -13,8 +13,9 @@ pub trait Cells<'a> {
     /// around it, and whether that text holds doubled quotes (`""` for each `"`, see
     /// [`unescape`]). An empty cell, quoted or not, is empty text.
     fn cell(&mut self, field: usize, text: &'a [u8], escaped: bool);
-    /// The current record ended; whether to read on.
-    fn end(&mut self) -> bool;
+    /// The current record ended; `record` is its text without its line end. Whether to read
+    /// on.
+    fn end(&mut self, record: &'a [u8]) -> bool;
 }
 
 /// The bytes were not the whole records of a clean file of this many fields: the file changed
@@ -24,29 +25,36 @@ pub struct Malformed;
 
 /// Splits `bytes`, whole records of `fields` cells each (the last may lack its line end),
 /// handing every cell and record end to `cells`, until it asks to stop; the number of
-/// records. A line end is `\n`
-/// or `\r\n`. Anything a clean file cannot hold (a record of another length, a quote inside
-/// an unquoted cell, an unclosed quote) is [`Malformed`]; the cells of the records before it
+/// records. A line end is `\n` or `\r\n`. Anything a clean file cannot hold is [`Malformed`]:
+/// a record of another length or a blank line, a quote [`Quoting`] forbids, an unclosed quote,
+/// or (unless `multiline`) a line break inside quotes. The cells of the records before it
 /// were handed over.
+///
+/// So the split checks what the structure check ([`super::scan`]) does, at the cost of two
+/// more masks: a file read without that check (see [`super::parts::Parts::checked`]) is read
+/// right or found not clean, never misread.
 pub fn split<'a>(
     bytes: &'a [u8],
     delimiter: u8,
     fields: usize,
+    multiline: bool,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
     let mut records = 0u64;
     let mut field = 0usize;
-    let mut field_start = 0usize;
-    // All ones while the block so far is inside quotes.
-    let mut inside = 0u64;
+    let (mut record_start, mut field_start) = (0usize, 0usize);
+    let mut quoting = Quoting::default();
     // Quotes seen before the current block, and before the current cell.
     let mut quotes_before = 0u64;
     let mut quotes_at_cell = 0u64;
     let mut pos = 0usize;
     while pos < bytes.len() {
-        let [quote, delim, line] = masks(&bytes[pos..], [b'"', delimiter, b'\n']);
-        let inq = prefix_xor(quote) ^ inside;
-        inside = ((inq as i64) >> 63) as u64;
+        let masks = masks(&bytes[pos..], [b'"', delimiter, b'\n', b'\r', b'\\']);
+        let [quote, delim, line, ..] = masks;
+        let inq = quoting.block(masks, bytes.len() - pos).ok_or(Malformed)?;
+        if !multiline && line & inq != 0 {
+            return Err(Malformed);
+        }
         let mut ends = (delim | line) & !inq;
         while ends != 0 {
             let bit = ends.trailing_zeros();
@@ -57,7 +65,7 @@ pub fn split<'a>(
             if is_line && end > field_start && bytes[end - 1] == b'\r' {
                 end -= 1;
             }
-            if field >= fields || (is_line && field + 1 != fields) {
+            if field >= fields || (is_line && (field + 1 != fields || end == record_start)) {
                 return Err(Malformed);
             }
             emit(
@@ -68,10 +76,11 @@ pub fn split<'a>(
             )?;
             if is_line {
                 records += 1;
-                if !cells.end() {
+                if !cells.end(&bytes[record_start..end]) {
                     return Ok(records);
                 }
                 field = 0;
+                record_start = at + 1;
             } else {
                 field += 1;
             }
@@ -82,7 +91,7 @@ pub fn split<'a>(
         quotes_before += u64::from(quote.count_ones());
         pos += 64;
     }
-    if inside != 0 {
+    if quoting.inside != 0 {
         return Err(Malformed);
     }
     // The last record, without a line end.
@@ -93,10 +102,71 @@ pub fn split<'a>(
             return Err(Malformed);
         }
         emit(text, quotes_before - quotes_at_cell, field, cells)?;
-        cells.end();
+        let record = &bytes[record_start..];
+        cells.end(record.strip_suffix(b"\r").unwrap_or(record));
         records += 1;
     }
     Ok(records)
+}
+
+/// The quoting rules of a clean file, checked on the masks of 64 bytes at a time (quotes,
+/// delimiters, line feeds, carriage returns, backslashes, in that order): an opening quote
+/// starts a cell or follows a closing one (`""` inside quotes), a closing quote ends its cell
+/// or is doubled, a carriage return outside quotes ends its line, and no quote follows a
+/// backslash (MailPoet's `\"`, which the record-level pass reads). What a block's last byte
+/// was is carried on to the next.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoting {
+    /// All ones while the blocks so far end inside quotes.
+    pub inside: u64,
+    /// The last byte of the block before ended a cell (so does the start), closed a quote,
+    /// was a carriage return outside quotes, or a backslash: each as bit 0.
+    after_end: u64,
+    after_close: u64,
+    after_cr: u64,
+    after_backslash: u64,
+}
+
+impl Default for Quoting {
+    fn default() -> Quoting {
+        Quoting {
+            inside: 0,
+            after_end: 1,
+            after_close: 0,
+            after_cr: 0,
+            after_backslash: 0,
+        }
+    }
+}
+
+impl Quoting {
+    /// The bits of the block inside quotes (counting each opening quote, not the closing
+    /// one), or `None` when a rule is broken. `left` is how many bytes are left from the
+    /// block's start: what ends the bytes may end them.
+    pub fn block(
+        &mut self,
+        [quote, delim, line, cr, backslash]: [u64; 5],
+        left: usize,
+    ) -> Option<u64> {
+        let last = !((1u64 << left.min(64).saturating_sub(1)) - 1);
+        let inq = prefix_xor(quote) ^ self.inside;
+        self.inside = ((inq as i64) >> 63) as u64;
+        let (open, close) = (quote & inq, quote & !inq);
+        let ends = (delim | line) & !inq;
+        let cr_out = cr & !inq;
+        let may_follow_close = delim | line | cr | quote;
+        let bad = (open & !((ends << 1) | self.after_end | (close << 1) | self.after_close))
+            | (close & !((may_follow_close >> 1) | last))
+            | (self.after_close & !may_follow_close & 1)
+            | (cr_out & !((line >> 1) | last))
+            | (self.after_cr & !line & 1)
+            | (close & ((backslash << 1) | self.after_backslash));
+        self.after_end = ends >> 63;
+        self.after_close = close >> 63;
+        self.after_cr = cr_out >> 63;
+        self.after_backslash = backslash >> 63;
+        (bad == 0).then_some(inq)
+    }
 }
 
 /// Hands over the cell `raw`, which holds `quotes` quotes: none (a plain cell), or a quoted

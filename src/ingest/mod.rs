@@ -120,7 +120,10 @@ pub struct Input {
     /// The path as shown in outputs and the report.
     pub name: String,
     pub role: Role,
+    /// Hex SHA-256 of the file's bytes; empty while it is being taken (see [`Input::hashed`]).
     pub sha256: String,
+    /// The thread taking the hash, beside the reading, of a file read without the check.
+    hashing: Option<std::thread::JoinHandle<std::io::Result<String>>>,
     pub profile: &'static Profile,
     /// The profile's signature columns found in the header.
     pub matched: Vec<String>,
@@ -226,6 +229,25 @@ impl Input {
         used
     }
 
+    /// Waits for the file's hash, where it was taken beside the reading.
+    pub fn hashed(&mut self) -> Result<(), IngestError> {
+        let Some(hashing) = self.hashing.take() else {
+            return Ok(());
+        };
+        let source = match hashing.join() {
+            Ok(Ok(hex)) => {
+                self.sha256 = hex;
+                return Ok(());
+            }
+            Ok(Err(e)) => e,
+            Err(_) => std::io::Error::other("the hashing thread failed"),
+        };
+        Err(IngestError::Read {
+            path: self.name.clone(),
+            source,
+        })
+    }
+
     /// Drops the file's columns once its canonical rows are built; what was read about the file
     /// stays for the report.
     pub fn release(&mut self) {
@@ -263,6 +285,11 @@ pub struct IngestOptions {
     pub delimiter: Option<u8>,
     /// `--assume INPUT:FIELD=VALUE`: (input, field, value).
     pub assume: Vec<(String, Field, String)>,
+    /// Whether a contacts file that looks like a record a line is read without the structure
+    /// check first ([`scan::lines`]): the audit sets it, and reads such a file with
+    /// `normalize::read::batch`, which tells when the file is not clean after all (it is then
+    /// read again with [`read_checked`]).
+    pub check_while_reading: bool,
 }
 
 /// The encodings SPEC §2.1 reads.
@@ -713,6 +740,26 @@ fn encoding_name(encoding: Encoding, bom: bool) -> &'static str {
     }
 }
 
+/// Reads the file of `input`, which was read without the structure check and is not clean
+/// after all, again: checked first, as every file is without
+/// [`IngestOptions::check_while_reading`]. (A hash still being taken of it is left to finish
+/// alone: the check takes its own.)
+pub fn read_checked(
+    input: &Input,
+    options: &IngestOptions,
+    rejects: &mut Vec<Reject>,
+) -> Result<Input, IngestError> {
+    let member = Member {
+        path: input.path.clone(),
+        name: input.name.clone(),
+    };
+    let options = IngestOptions {
+        check_while_reading: false,
+        ..options.clone()
+    };
+    read_input(&member, input.role, &options, rejects)
+}
+
 /// Reads one file: decode, sniff, detect, map, check, and build its frame. Rows it cannot use
 /// are added to `rejects`.
 pub fn read_input(
@@ -757,6 +804,51 @@ pub fn read_input(
         let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(text));
         let (headers, sample) = read_head(text, delimiter, false);
         let layout = layout(path, &name, headers, &sample, role, options)?;
+        let split_bytes = scan::SPLIT_BYTES.min(batch_bytes(0));
+        if options.check_while_reading && role == Role::Contacts {
+            let fields = layout.headers.len();
+            let open = || parts::map_file(path);
+            if let Some(lines) =
+                scan::lines(open, skip, delimiter, fields, split_bytes).map_err(read_err)?
+            {
+                // The hash is taken on a thread of its own, beside the reading: nothing waits
+                // for it before the report.
+                let owned = path.to_path_buf();
+                let hashing = std::thread::spawn(move || {
+                    parts::map_file(&owned).map(|map| scan::hex(&scan::hash(&map)))
+                });
+                let parts = parts::Parts {
+                    path: path.to_path_buf(),
+                    delimiter,
+                    columns: layout.columns.clone(),
+                    splits: lines.splits,
+                    len: lines.len,
+                    records: lines.records,
+                    size: lines.len,
+                    record_lines: None,
+                    checked: false,
+                };
+                let frame = parts
+                    .clone()
+                    .frame()
+                    .map_err(|source| IngestError::Polars {
+                        path: name.clone(),
+                        source,
+                    })?;
+                let facts = InputFacts {
+                    sha256: String::new(),
+                    encoding: encoding_name(Encoding::Utf8, skip > 0),
+                    delimiter,
+                    rows: lines.records,
+                    form_rejects: 0,
+                    // Counted as the rows are read.
+                    no_email: 0,
+                };
+                let mut input = input_of(member, role, layout, facts, assumed, frame, Some(parts));
+                input.hashing = Some(hashing);
+                return Ok(input);
+            }
+        }
         let scan = scan::scan(
             || parts::map_file(path),
             skip,
@@ -764,7 +856,7 @@ pub fn read_input(
             layout.headers.len(),
             Some(layout.email_index),
             // No batch of any file is smaller than that of an empty one.
-            scan::SPLIT_BYTES.min(batch_bytes(0)),
+            split_bytes,
         )
         .map_err(read_err)?;
         let len = scan.len;
@@ -781,6 +873,7 @@ pub fn read_input(
                 records: scan.records,
                 size: len,
                 record_lines: scan.record_lines.map(Arc::new),
+                checked: true,
             };
             let frame = parts
                 .clone()
@@ -888,6 +981,7 @@ fn input_of(
         name: member.name.clone(),
         role,
         sha256: facts.sha256,
+        hashing: None,
         profile: layout.profile,
         matched: layout.matched,
         encoding: facts.encoding,

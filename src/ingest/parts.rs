@@ -1,5 +1,6 @@
 //! The reader of a clean file (see [`super::scan`]): the file is cut at record boundaries the
-//! structure check found, and each part is split into its cells on a thread of its own, into
+//! structure check found (or at line breaks, where the reader checks it, see
+//! [`Parts::checked`]), and each part is split into its cells on a thread of its own, into
 //! only the columns the run uses (see [`Parts::read_part`]).
 //!
 //! polars' own CSV reader first counts the file's lines to find where to cut, then parses, and
@@ -36,6 +37,11 @@ pub struct Parts {
     pub size: u64,
     /// The line each record starts on, when some record spans lines (else `index + 2`).
     pub record_lines: Option<Arc<Vec<u32>>>,
+    /// Whether the structure check read the file. If not, the splits are line breaks, every
+    /// line taken for a record ([`super::scan::lines`]), and a batch's reader finds out
+    /// whether the file is clean (see [`cells::split`]): `normalize::read::batch` then says
+    /// so, where a checked file's odd bytes mean that the file changed since.
+    pub checked: bool,
 }
 
 impl Parts {
@@ -80,6 +86,7 @@ impl Parts {
                 records: last - first,
                 size: self.size,
                 record_lines: self.record_lines.clone(),
+                checked: self.checked,
             });
             start = end;
         }
@@ -134,6 +141,12 @@ impl Parts {
         Ok(map)
     }
 
+    /// Whether a record may span lines: in a checked file (the check counted its lines). In
+    /// one that was not, each line was taken for a record.
+    pub fn multiline(&self) -> bool {
+        self.checked
+    }
+
     fn changed(&self) -> PolarsError {
         polars_err!(ComputeError: "{}: the file changed while it was read", self.path.display())
     }
@@ -183,7 +196,13 @@ impl Parts {
         for (n, &i) in wanted.iter().enumerate() {
             reader.slot[i] = Some(n);
         }
-        let stopped = cells::split(bytes, self.delimiter, self.columns.len(), &mut reader);
+        let stopped = cells::split(
+            bytes,
+            self.delimiter,
+            self.columns.len(),
+            self.multiline(),
+            &mut reader,
+        );
         if stopped.is_err() {
             return Err(self.changed());
         }
@@ -237,7 +256,7 @@ impl cells::Cells<'_> for TextReader<'_> {
         }
     }
 
-    fn end(&mut self) -> bool {
+    fn end(&mut self, _record: &[u8]) -> bool {
         if self.with_line {
             self.lines
                 .push(line_of(self.record_lines, self.index) as IdxSize);

@@ -3,7 +3,8 @@
 //! as it is.
 //!
 //! That reader tells cells apart by their separators alone and cannot say on which line a
-//! ragged row stands. So every file is checked here first: a file in which every record has
+//! ragged row stands. So a file is checked here first (the audit's contacts files that look
+//! like a record a line are not: see [`lines`]): a file in which every record has
 //! the header's field count, that is valid UTF-8, and that has no blank line, stray quote or
 //! backslash-escaped quote is *clean* and goes straight to it (checked 64 bytes at a time,
 //! `Checker::feed_blocks`).
@@ -261,10 +262,8 @@ impl Checker {
 
     /// [`Checker::feed`] of whole records, 64 bytes at a time: bitmasks of the quotes,
     /// delimiters, line feeds, carriage returns and backslashes, the bytes inside quotes as the
-    /// quotes' running parity, and every rule of a clean file checked on the masks (an opening
-    /// quote starts a cell or follows a closing one, a closing quote ends its cell or is
-    /// doubled, a carriage return outside quotes ends its line, no quote follows a backslash).
-    /// A byte at a time took 1.5 of the 2.7 CPU-seconds the check of ten million rows cost.
+    /// quotes' running parity, and the quoting rules of a clean file checked on the masks
+    /// ([`super::cells::Quoting`], which the reader's split checks too). A byte at a time took 1.5 of the 2.7 CPU-seconds the check of ten million rows cost.
     ///
     /// `text` starts at a record's start (at [`Checker::base`] in the file). Returns where the
     /// records it took end, and whether it stopped there for something a clean file cannot
@@ -272,39 +271,24 @@ impl Checker {
     /// are for [`Checker::feed`], which finds what is wrong exactly as it always did. So is a
     /// last record that no line end closes.
     fn feed_blocks(&mut self, text: &[u8]) -> (usize, bool) {
-        use super::cells::{masks, prefix_xor};
+        use super::cells::{Quoting, masks};
         let first_line = self.line;
         let (mut record_start, mut field_start, mut field) = (0usize, 0usize, 0usize);
         let mut email_empty = false;
-        // Line feeds before the current block, and all ones while it starts inside quotes.
-        let (mut lines_before, mut inside) = (0u64, 0u64);
-        // What the last byte of the block before was (its bit 63): a cell's end (so is the
-        // part's start), a closing quote, a carriage return outside quotes, a backslash.
-        let (mut after_end, mut after_close, mut after_cr, mut after_backslash) = (1u64, 0, 0, 0);
+        // Line feeds before the current block; the quoting rules, from a part's start.
+        let mut lines_before = 0u64;
+        let mut quoting = Quoting::default();
         let mut pos = 0;
         let spoilt = loop {
             if pos >= text.len() {
                 break false;
             }
-            let [quote, delim, line, cr, backslash] =
-                masks(&text[pos..], [b'"', self.delimiter, b'\n', b'\r', b'\\']);
-            // The bits of the last byte and past it: what ends the part may end it.
-            let last = !((1u64 << (text.len() - pos).min(64).saturating_sub(1)) - 1);
-            let inq = prefix_xor(quote) ^ inside;
-            inside = ((inq as i64) >> 63) as u64;
-            let (open, close) = (quote & inq, quote & !inq);
-            let ends = (delim | line) & !inq;
-            let cr_out = cr & !inq;
-            let may_follow_close = delim | line | cr | quote;
-            let bad = (open & !((ends << 1) | after_end | (close << 1) | after_close))
-                | (close & !((may_follow_close >> 1) | last))
-                | (after_close & !may_follow_close & 1)
-                | (cr_out & !((line >> 1) | last))
-                | (after_cr & !line & 1)
-                | (close & ((backslash << 1) | after_backslash));
-            if bad != 0 {
+            let masks = masks(&text[pos..], [b'"', self.delimiter, b'\n', b'\r', b'\\']);
+            let [_, delim, line, ..] = masks;
+            let Some(inq) = quoting.block(masks, text.len() - pos) else {
                 break true;
-            }
+            };
+            let ends = (delim | line) & !inq;
             let mut at_ends = ends;
             let mut ragged = false;
             while at_ends != 0 {
@@ -347,10 +331,6 @@ impl Checker {
                 break true;
             }
             lines_before += u64::from(line.count_ones());
-            after_end = ends >> 63;
-            after_close = close >> 63;
-            after_cr = cr_out >> 63;
-            after_backslash = backslash >> 63;
             pos += 64;
         };
         (record_start, spoilt)
@@ -557,7 +537,7 @@ fn check_part(checker: &mut Checker, source: &impl Source, part: Range<usize>, p
 }
 
 /// The SHA-256 of the bytes, a window at a time.
-fn hash(source: &impl Source) -> [u8; 32] {
+pub fn hash(source: &impl Source) -> [u8; 32] {
     let mut hasher = Sha256::new();
     let bytes = source.bytes();
     for start in (0..bytes.len()).step_by(WINDOW) {
@@ -635,6 +615,90 @@ pub fn scan<S: Source>(
             .map_err(|_| std::io::Error::other("the hashing thread failed"))?;
         Ok(checker.into_scan(&digest, len))
     })
+}
+
+/// A file's data records, every line taken for one, as [`lines`] finds them: not checked.
+#[derive(Debug)]
+pub struct Lines {
+    /// Lines after the header's (the last without a line end counts).
+    pub records: u64,
+    /// A line's start about every `split_bytes`, first the first after the header's.
+    pub splits: Vec<Split>,
+    /// The file's length in bytes.
+    pub len: u64,
+}
+
+/// The record boundaries of a file that is taken to hold a record a line, without checking
+/// it: where its line breaks are, about every `split_bytes`, and how many lines it has, found
+/// on every core (a line break is found at memory speed; the check reads every cell's end).
+/// The reader checks each batch as it splits it (see [`super::parts::Parts::checked`]), so
+/// the run needs no read of the file before reading it, nor the check's CPU time.
+///
+/// `None` where the header's line is not plainly `fields_expected` names (a quote, a lone
+/// carriage return) or no data line follows it: [`scan`] checks such a file, which costs
+/// nothing much on a file that holds no data.
+pub fn lines<S: Source>(
+    open: impl Fn() -> std::io::Result<S> + Sync,
+    skip: usize,
+    delimiter: u8,
+    fields_expected: usize,
+    split_bytes: u64,
+) -> std::io::Result<Option<Lines>> {
+    let whole = open()?;
+    let bytes = whole.bytes();
+    let len = bytes.len();
+    let skip = skip.min(len);
+    let Some(header_len) = memchr::memchr(b'\n', &bytes[skip..]) else {
+        return Ok(None);
+    };
+    let header = &bytes[skip..skip + header_len];
+    let header = header.strip_suffix(b"\r").unwrap_or(header);
+    let plain = !header.is_empty()
+        && memchr::memchr2(b'"', b'\r', header).is_none()
+        && memchr::memchr_iter(delimiter, header).count() + 1 == fields_expected;
+    let body = skip + header_len + 1;
+    if !plain || body == len {
+        return Ok(None);
+    }
+    let unended = u64::from(bytes[len - 1] != b'\n');
+    let step = usize::try_from(split_bytes.max(1)).unwrap_or(usize::MAX);
+    let windows = (len - body).div_ceil(step);
+    // For each window: its line breaks, and where its first one is.
+    let counted = crate::parallel::over_ranges(windows, 1, |range| {
+        let source = open()?;
+        let bytes = source.bytes();
+        let mut found = Vec::with_capacity(range.len());
+        for w in range {
+            let window = body + w * step..(body + (w + 1) * step).min(len);
+            source.reading(window.clone());
+            let text = &bytes[window.clone()];
+            let first = memchr::memchr(b'\n', text).map(|at| window.start + at);
+            let breaks = memchr::memchr_iter(b'\n', text).count() as u64;
+            source.done_with(window);
+            found.push((breaks, first));
+        }
+        Ok::<_, std::io::Error>(found)
+    });
+    let mut splits = vec![Split {
+        offset: body as u64,
+        record: 0,
+    }];
+    let mut breaks = 0u64;
+    let counted = counted.into_iter().collect::<std::io::Result<Vec<_>>>()?;
+    for (w, (count, first)) in counted.into_iter().flatten().enumerate() {
+        if let Some(first) = first.filter(|at| w > 0 && at + 1 < len) {
+            splits.push(Split {
+                offset: first as u64 + 1,
+                record: breaks + 1,
+            });
+        }
+        breaks += count;
+    }
+    Ok(Some(Lines {
+        records: breaks + unended,
+        splits,
+        len: len as u64,
+    }))
 }
 
 /// [`scan`] of `text` in `parts` parts (a test sets how many) by `pass`; `None` when a part did

@@ -155,6 +155,9 @@ pub struct Survey {
     pub found: Vec<Found>,
     /// The records read.
     pub rows: u64,
+    /// The records whose e-mail cell is empty, which ingest rejects: (line, raw text). Only
+    /// a batch of a file read without the structure check reports them (the check did).
+    pub no_email: Vec<(u64, String)>,
 }
 
 /// What one date column's values in a batch say: the largest first and second number of its
@@ -169,15 +172,23 @@ pub struct Found {
 
 /// Reads the records of `batch` into the typed columns [`super::typed_rows`] takes, and what
 /// they say of the date columns. A record whose e-mail cell is blank is left out (ingest
-/// rejected it).
-pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<(DataFrame, Survey)> {
+/// rejected it). `None` when the batch's file was not checked and is not clean after all
+/// (see [`Parts::checked`]): it is to be checked and read again.
+pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Survey)>> {
     let map = batch.map()?;
     let start = batch.splits.first().map_or(batch.len, |s| s.offset);
     let bytes = map
         .get(start as usize..batch.len as usize)
         .ok_or_else(|| changed(batch))?;
+    // Not clean (or changed since the check): a checked file's parts are not read again.
+    let unclean = || match batch.checked {
+        true => Err(changed(batch)),
+        false => Ok(None),
+    };
     // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
-    std::str::from_utf8(bytes).map_err(|_| changed(batch))?;
+    if std::str::from_utf8(bytes).is_err() {
+        return unclean();
+    }
     let rows = usize::try_from(batch.records).unwrap_or(0);
     let surveys = plan
         .sinks
@@ -190,6 +201,7 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<(DataFrame, Survey)> {
         survey: Survey {
             found: vec![Found::default(); surveys],
             rows: 0,
+            no_email: Vec::new(),
         },
         surveyed: vec![None; surveys],
         lines: Vec::with_capacity(rows),
@@ -199,14 +211,24 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<(DataFrame, Survey)> {
         blank_email: false,
         scratch: Vec::new(),
     };
-    cells::split(bytes, batch.delimiter, batch.columns.len(), &mut reader)
-        .map_err(|_| changed(batch))?;
+    let fields = batch.columns.len();
+    if cells::split(
+        bytes,
+        batch.delimiter,
+        fields,
+        batch.multiline(),
+        &mut reader,
+    )
+    .is_err()
+    {
+        return unclean();
+    }
     let mut columns = vec![Column::new(LINE.into(), reader.lines)];
     for (sink, plan) in reader.sinks.into_iter().zip(&plan.sinks) {
         sink.finish(plan, &mut columns);
     }
     let height = columns[0].len();
-    Ok((DataFrame::new(height, columns)?, reader.survey))
+    Ok(Some((DataFrame::new(height, columns)?, reader.survey)))
 }
 
 fn changed(batch: &Parts) -> PolarsError {
@@ -260,8 +282,12 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
         }
     }
 
-    fn end(&mut self) -> bool {
-        if !self.no_email {
+    fn end(&mut self, record: &'a [u8]) -> bool {
+        if self.no_email {
+            let line = line_of(self.record_lines, self.index);
+            let raw = String::from_utf8_lossy(record).into_owned();
+            self.survey.no_email.push((u64::from(line), raw));
+        } else {
             let row = self.survey.rows;
             for (found, cell) in self.survey.found.iter_mut().zip(&mut self.surveyed) {
                 if let Some((text, escaped)) = cell.take() {

@@ -721,6 +721,60 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+    /// A file read without the structure check, every line taken for a record, reads as the
+    /// checked file reads (the same cells, lines and records) when the check finds it clean
+    /// and no record spans lines; otherwise reading finds it not clean, and the run checks it.
+    #[test]
+    fn a_file_read_unchecked_reads_as_checked_or_is_found_not_clean(
+        rows in prop::collection::vec(prop::collection::vec(checked_cell(), 3), 1..40),
+        spoilt in prop::option::weighted(0.5, (any::<prop::sample::Index>(), -6i64..2, spoiler())),
+        crlf in any::<bool>(),
+        last_line_end in any::<bool>(),
+        split_bytes in prop_oneof![Just(1u64), Just(100), Just(1 << 40)],
+    ) {
+        use listaudit::ingest::scan::{scan_in_parts, Pass};
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut text = format!("a,b,c{end}").into_bytes();
+        let header = text.len();
+        for (i, cells) in rows.iter().enumerate() {
+            text.extend_from_slice(cells.join(",").as_bytes());
+            if i + 1 < rows.len() || last_line_end {
+                text.extend_from_slice(end.as_bytes());
+            }
+        }
+        if let Some((at, by, spoiler)) = &spoilt {
+            // Past the header (a spoilt header is the check's), half the time next to a
+            // block's edge.
+            let mut at = header + at.index(text.len() + 1 - header);
+            if *by != 0 {
+                at = ((at / 64 * 64) as i64 + by).clamp(header as i64, text.len() as i64) as usize;
+            }
+            text.splice(at..at, spoiler.iter().copied());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let columns = ["a", "b", "c"];
+        let Some(unchecked) = crate::units::unchecked_parts(&dir.path().join("u.csv"), &text, &columns, split_bytes) else {
+            // Only a file of nothing but its header goes to the check.
+            prop_assert!(text.len() == header || text == b"a,b,c\r", "{:?}", String::from_utf8_lossy(&text));
+            return Ok(());
+        };
+        let whole = scan_in_parts(&text, 1, 3, Some(0), 1 << 40, Pass::Bytes).expect("one part");
+        let lines = text.iter().filter(|b| **b == b'\n').count() + usize::from(text.last() != Some(&b'\n'));
+        let one_line_records = whole.clean && whole.records as usize + 1 == lines;
+        let records = unchecked.records;
+        let read = unchecked.frame().and_then(|f| f.collect());
+        prop_assert_eq!(read.is_ok(), one_line_records, "{:?}", String::from_utf8_lossy(&text));
+        if let Ok(read) = read {
+            let (checked, clean) = crate::units::checked_parts(&dir.path().join("c.csv"), &text, &columns, split_bytes);
+            prop_assert!(clean);
+            prop_assert_eq!(records, whole.records);
+            prop_assert_eq!(read, checked.frame().unwrap().collect().unwrap());
+        }
+    }
+}
+
+proptest! {
     /// A column coded by the names' dictionary spells back every value from its code, short
     /// (read from its view) or long, in batches that share the dictionary; a null stays null,
     /// and one text never has two codes.

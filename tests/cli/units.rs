@@ -222,8 +222,63 @@ pub fn checked_parts(
         records: scanned.records,
         size: scanned.len,
         record_lines: scanned.record_lines.map(std::sync::Arc::new),
+        checked: true,
     };
     (parts, scanned.clean)
+}
+
+/// `text` written to `path` as a file of the `columns`, cut at line breaks every
+/// `split_bytes` without the structure check (as the audit reads a contacts file); `None`
+/// where the header is not plain names or no line follows it.
+pub fn unchecked_parts(
+    path: &std::path::Path,
+    text: &[u8],
+    columns: &[&str],
+    split_bytes: u64,
+) -> Option<listaudit::ingest::parts::Parts> {
+    use listaudit::ingest::{parts::Parts, scan};
+
+    std::fs::write(path, text).unwrap();
+    let lines = scan::lines(|| Ok(text), 0, b',', columns.len(), split_bytes).unwrap()?;
+    Some(Parts {
+        path: path.to_path_buf(),
+        delimiter: b',',
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        splits: lines.splits,
+        len: lines.len,
+        records: lines.records,
+        size: lines.len,
+        record_lines: None,
+        checked: false,
+    })
+}
+
+#[test]
+fn lines_are_found_without_the_check() {
+    use listaudit::ingest::scan;
+
+    let splits = |text: &[u8], split_bytes| {
+        let lines = scan::lines(|| Ok(text), 0, b',', 2, split_bytes).unwrap()?;
+        let splits: Vec<(u64, u64)> = lines.splits.iter().map(|s| (s.offset, s.record)).collect();
+        Some((lines.records, splits, lines.len))
+    };
+    let text = b"a,b\nx,1\r\ny,2\nz,3";
+    // A boundary at the first line break past every 4 bytes, and the last line unended.
+    assert_eq!(
+        splits(text, 4),
+        Some((3, vec![(4, 0), (9, 1), (13, 2)], text.len() as u64))
+    );
+    assert_eq!(
+        splits(text, 1 << 20),
+        Some((3, vec![(4, 0)], text.len() as u64))
+    );
+    assert_eq!(splits(b"a,b\nx,1\n", 1), Some((1, vec![(4, 0)], 8)));
+    // Left to the check: a quoted or odd header, no data, another field count.
+    assert_eq!(splits(b"a,\"b\"\nx,1\n", 1), None);
+    assert_eq!(splits(b"a,b\r\r\nx,1\n", 1), None);
+    assert_eq!(splits(b"a,b\n", 1), None);
+    assert_eq!(splits(b"a,b", 1), None);
+    assert_eq!(splits(b"a\nx\n", 1), None);
 }
 
 /// `text` (a header and records of `fields` cells, `c0`, `c1`, …) read by its parts; `None`
