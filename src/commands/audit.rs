@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -16,6 +17,7 @@ use polars::prelude::*;
 use crate::decide::{self, col, rules};
 use crate::exit::ExitStatus;
 use crate::fields::Field;
+use crate::ingest::digest::Hashing;
 use crate::ingest::{self, Input, Reject, Role, StatusSource};
 use crate::normalize::date::format_instant;
 use crate::normalize::date::start_of_day_millis;
@@ -129,7 +131,6 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                         rejects.push(Reject::no_email(&input.name, line, raw));
                     }
                 }
-                input.hashed()?;
                 row_frames.push(read.frame);
                 (read.dates, read.decided)
             }
@@ -260,6 +261,18 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         }
     }
 
+    // The hashes still being taken on idle time go on while the lists are written (the
+    // report is written last), unless the state's run line needs them now.
+    if state.is_some() {
+        for input in &mut inputs {
+            input.hashed()?;
+        }
+    }
+    let hashing: Vec<(usize, Arc<Hashing>)> = inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, input)| input.hashing.clone().map(|h| (i, h)))
+        .collect();
     let mut summary = summarize(
         settings,
         &inputs,
@@ -331,6 +344,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     }
     summary.run.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
 
+    // The report, made last where it waits for hashes, is the summary's until then.
+    let summary = Arc::new(Mutex::new(summary));
     let mut files: Vec<Output> = Vec::new();
     if !settings.dry_run {
         files.extend(tables.into_iter().map(|(name, frame)| Output {
@@ -338,9 +353,28 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             content: Content::Table(frame),
         }));
     }
+    let content = if hashing.is_empty() {
+        let summary = summary.lock();
+        Content::Bytes(
+            summary
+                .map_err(|_| anyhow::anyhow!("the report was lost"))?
+                .to_json(),
+        )
+    } else {
+        Content::Later(Box::new({
+            let (summary, hashing) = (Arc::clone(&summary), hashing.clone());
+            move || {
+                let mut summary = summary
+                    .lock()
+                    .map_err(|_| std::io::Error::other("the report was lost"))?;
+                with_hashes(&mut summary, &hashing)?;
+                Ok(summary.to_json())
+            }
+        }))
+    };
     files.push(Output {
         name: "report.json",
-        content: Content::Bytes(summary.to_json()),
+        content,
     });
     targets.insert(
         0,
@@ -360,6 +394,10 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
             excel: settings.excel,
         },
     )?;
+    let mut summary = Arc::into_inner(summary)
+        .and_then(|s| s.into_inner().ok())
+        .context("the report was lost")?;
+    with_hashes(&mut summary, &hashing)?;
 
     drop(progress);
     printer.info(&summary.to_terminal(&settings.out.display().to_string()));
@@ -376,6 +414,17 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Fills in the inputs' hashes taken on idle time (see [`ingest::digest`]), each as soon as
+/// it is done: `hashing` holds (input, its hash).
+fn with_hashes(summary: &mut RunSummary, hashing: &[(usize, Arc<Hashing>)]) -> std::io::Result<()> {
+    for (input, hash) in hashing {
+        if let Some(summary) = summary.inputs.get_mut(*input) {
+            summary.sha256 = hash.finish()?;
+        }
+    }
+    Ok(())
 }
 
 /// An input's canonical rows, read: see [`contact_rows`].
@@ -694,6 +743,8 @@ fn summary_count(files: &[Output], name: &str) -> u64 {
         .map(|o| match &o.content {
             Content::Bytes(b) => b.iter().filter(|c| **c == b'\n').count().saturating_sub(1) as u64,
             Content::Table(t) => t.count().unwrap_or(0),
+            // Only the report is made later.
+            Content::Later(_) => 0,
         })
         .unwrap_or(0)
 }

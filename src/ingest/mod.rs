@@ -7,6 +7,7 @@
 //! [`records`], which puts each unreadable row in `rejects.csv` with its line.
 
 pub mod cells;
+pub mod digest;
 pub mod parts;
 pub mod profile;
 pub mod records;
@@ -120,10 +121,10 @@ pub struct Input {
     /// The path as shown in outputs and the report.
     pub name: String,
     pub role: Role,
-    /// Hex SHA-256 of the file's bytes; empty while it is being taken (see [`Input::hashed`]).
+    /// Hex SHA-256 of the file's bytes; empty while it is being taken (see [`Input::hashing`]).
     pub sha256: String,
-    /// The thread taking the hash, beside the reading, of a file read without the check.
-    hashing: Option<std::thread::JoinHandle<std::io::Result<String>>>,
+    /// The hash being taken on idle time, of a file read without the check.
+    pub hashing: Option<Arc<digest::Hashing>>,
     pub profile: &'static Profile,
     /// The profile's signature columns found in the header.
     pub matched: Vec<String>,
@@ -229,23 +230,16 @@ impl Input {
         used
     }
 
-    /// Waits for the file's hash, where it was taken beside the reading.
+    /// Waits for the file's hash, where it is being taken on idle time.
     pub fn hashed(&mut self) -> Result<(), IngestError> {
         let Some(hashing) = self.hashing.take() else {
             return Ok(());
         };
-        let source = match hashing.join() {
-            Ok(Ok(hex)) => {
-                self.sha256 = hex;
-                return Ok(());
-            }
-            Ok(Err(e)) => e,
-            Err(_) => std::io::Error::other("the hashing thread failed"),
-        };
-        Err(IngestError::Read {
+        self.sha256 = hashing.finish().map_err(|source| IngestError::Read {
             path: self.name.clone(),
             source,
-        })
+        })?;
+        Ok(())
     }
 
     /// Drops the file's columns once its canonical rows are built; what was read about the file
@@ -811,12 +805,8 @@ pub fn read_input(
             if let Some(lines) =
                 scan::lines(open, skip, delimiter, fields, split_bytes).map_err(read_err)?
             {
-                // The hash is taken on a thread of its own, beside the reading: nothing waits
-                // for it before the report.
-                let owned = path.to_path_buf();
-                let hashing = std::thread::spawn(move || {
-                    parts::map_file(&owned).map(|map| scan::hex(&scan::hash(&map)))
-                });
+                // The hash is taken on idle time: nothing waits for it before the report.
+                let hashing = digest::Hashing::start(path.to_path_buf());
                 let parts = parts::Parts {
                     path: path.to_path_buf(),
                     delimiter,

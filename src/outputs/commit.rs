@@ -279,6 +279,12 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
         source,
     };
     fault::io("write").map_err(write_err)?;
+    if content.is_later() {
+        let Content::Later(make) = std::mem::replace(content, Content::Bytes(Vec::new())) else {
+            unreachable!("the content was made later");
+        };
+        *content = Content::Bytes(make().map_err(write_err)?);
+    }
     let file = create_private(path).map_err(write_err)?;
     let mut writer = Direct::new(file, true);
     match content {
@@ -291,6 +297,7 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
                 })?
         }
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
+        Content::Later(_) => unreachable!("made above"),
     }
     writer.finish().map_err(write_err)
 }
@@ -432,6 +439,8 @@ pub fn commit(
                     .map(|o| (stage.join(o.name), &mut o.content))
             })
             .collect();
+        // What is made later is made last: the lists before it give it time.
+        files.sort_by_key(|(_, content)| content.is_later());
         write_all(&mut files, style, journal_dir)?;
         fault::point("staged");
         journal.phase = Phase::Commit;

@@ -58,6 +58,16 @@ pub enum Content {
     /// A table, built when it is written.
     Table(Table),
     Bytes(Vec<u8>),
+    /// Bytes made when the file is written, after every other file of the commit: the
+    /// report, which waits for the inputs' hashes (see `ingest::digest`) while the lists are
+    /// written.
+    Later(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
+}
+
+impl Content {
+    fn is_later(&self) -> bool {
+        matches!(self, Content::Later(_))
+    }
 }
 
 pub struct Output {

@@ -439,3 +439,32 @@ fn a_staged_file_is_written_whole_in_blocks_and_a_tail() {
         }
     }
 }
+
+#[test]
+fn a_hash_taken_on_idle_time_is_the_files_hash() {
+    // Whoever asks first takes over where the idle thread got to (nowhere, part of the way,
+    // or the end), handed over every 4 KiB here: each time the same hash.
+    use listaudit::ingest::digest::Hashing;
+    use sha2::Digest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.csv");
+    let text: Vec<u8> = (0..300_000u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    std::fs::write(&path, &text).unwrap();
+    let expected = listaudit::ingest::scan::hex(&sha2::Sha256::digest(&text));
+    for wait_ms in [0, 0, 1, 2, 5, 50] {
+        let hashing = Hashing::start_with(path.clone(), 4096);
+        std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+        assert_eq!(hashing.finish().unwrap(), expected);
+        assert_eq!(hashing.finish().unwrap(), expected, "asked again");
+    }
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, b"").unwrap();
+    let hashing = Hashing::start_with(empty, 4096);
+    assert_eq!(
+        hashing.finish().unwrap(),
+        listaudit::ingest::scan::hex(&sha2::Sha256::digest(b""))
+    );
+}
