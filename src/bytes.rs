@@ -1,6 +1,6 @@
-//! Searches of short byte strings sixteen bytes at a time (eight where there is no SSE2). CSV
-//! cells are short: memchr's setup costs more than it saves on them, and a byte at a time was
-//! half of spelling a text cell.
+//! Searches of short byte strings sixteen bytes at a time (eight where there is no SSE2), and
+//! the UTF-8 check of a file's bytes. CSV cells are short: memchr's setup costs more than it
+//! saves on them, and a byte at a time was half of spelling a text cell.
 
 /// Where the first byte of `bytes` that is one of `targets` stands.
 pub fn first_of<const N: usize>(bytes: &[u8], targets: [u8; N]) -> Option<usize> {
@@ -81,4 +81,10 @@ fn first_of_words<const N: usize>(bytes: &[u8], targets: [u8; N]) -> Option<usiz
         .iter()
         .position(|b| targets.contains(b))
         .map(|i| tail + i)
+}
+
+/// Whether `bytes` are UTF-8: simdutf8's check, 32 bytes at a time where the processor has
+/// AVX2 (std's took 1.3% of a ten-million-row run, checking each batch of the file).
+pub fn is_utf8(bytes: &[u8]) -> bool {
+    simdutf8::basic::from_utf8(bytes).is_ok()
 }

@@ -172,7 +172,9 @@ impl Parts {
             .get(start as usize..end as usize)
             .ok_or_else(|| self.changed())?;
         // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
-        std::str::from_utf8(bytes).map_err(|_| self.changed())?;
+        if !crate::bytes::is_utf8(bytes) {
+            return Err(self.changed());
+        }
         let body = self
             .len
             .saturating_sub(self.splits.first().map_or(0, |s| s.offset))

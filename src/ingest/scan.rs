@@ -516,7 +516,7 @@ fn check_part(checker: &mut Checker, source: &impl Source, part: Range<usize>, p
             checker.base = (part.start + at) as u64;
             let (took, spoilt) = checker.feed_blocks(&text[at..end]);
             // Each window starts at a record's start, so never inside a character.
-            utf8 = utf8 && std::str::from_utf8(&text[at..at + took]).is_ok();
+            utf8 = utf8 && crate::bytes::is_utf8(&text[at..at + took]);
             source.done_with(part.start + at..part.start + at + took);
             at += took;
             if spoilt || end == text.len() {
@@ -531,7 +531,7 @@ fn check_part(checker: &mut Checker, source: &impl Source, part: Range<usize>, p
     if at < text.len() {
         checker.base = (part.start + at) as u64;
         checker.feed(&text[at..]);
-        utf8 = utf8 && std::str::from_utf8(&text[at..]).is_ok();
+        utf8 = utf8 && crate::bytes::is_utf8(&text[at..]);
     }
     utf8
 }

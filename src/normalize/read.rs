@@ -186,7 +186,7 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         false => Ok(None),
     };
     // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
-    if std::str::from_utf8(bytes).is_err() {
+    if !crate::bytes::is_utf8(bytes) {
         return unclean();
     }
     let rows = usize::try_from(batch.records).unwrap_or(0);
