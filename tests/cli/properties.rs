@@ -808,3 +808,21 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The word-at-a-time test for a capital or a byte outside ASCII answers as a byte at a
+    /// time does, at every length and wherever the byte stands.
+    #[test]
+    fn a_capital_or_non_ascii_byte_is_found_anywhere(
+        bytes in prop::collection::vec(prop::sample::select(b"aaaaaazz@.-_09@[`{\x7f".to_vec()), 0..40),
+        odd in prop::option::of((any::<prop::sample::Index>(), prop::sample::select(b"AZMQ\x80\xc3\xff".to_vec()))),
+    ) {
+        let mut bytes = bytes;
+        if let Some((at, byte)) = odd {
+            let at = at.index(bytes.len() + 1);
+            bytes.insert(at, byte);
+        }
+        let expected = bytes.iter().any(|&b| b.is_ascii_uppercase() || !b.is_ascii());
+        prop_assert_eq!(listaudit::normalize::email::capital_or_not_ascii(&bytes), expected, "{:?}", bytes);
+    }
+}
