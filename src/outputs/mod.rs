@@ -211,8 +211,27 @@ fn guard_of(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether a contact's outcome is `outcome` (false for none), eight codes to a byte of the
+/// mask (`columns::among`): polars' comparison with a constant built its mask a bit at a time,
+/// 1.4% of a ten-million-row run for the four lists that ask it.
 fn outcome_is(outcome: Outcome) -> Expr {
-    col(col::OUTCOME).eq(lit(outcome.code()))
+    let code = outcome.code();
+    col(col::OUTCOME).map(
+        move |column: Column| {
+            let codes = column.i32()?;
+            let masks = codes.downcast_iter().map(|array| {
+                let mask = crate::normalize::columns::among(array, &[code]);
+                polars_arrow::array::BooleanArray::from_data_default(mask, None)
+            });
+            Ok(BooleanChunked::from_chunk_iter(column.name().clone(), masks).into_column())
+        },
+        |_, field| {
+            Ok(polars::prelude::Field::new(
+                field.name().clone(),
+                DataType::Boolean,
+            ))
+        },
+    )
 }
 
 /// The hex SHA-256 of every value, computed over chunks in parallel.
