@@ -93,7 +93,14 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &mut staged,
         &mut rejects,
     )?;
-    let total: u64 = inputs.iter().map(|i| i.rows).sum();
+    // Of a file read without the check, estimated (its rows are counted as they are read).
+    let estimated = inputs
+        .iter()
+        .any(|i| i.parts.as_ref().is_some_and(|p| !p.checked));
+    let total = match estimated {
+        true => format!("about {}", inputs.iter().map(|i| i.rows).sum::<u64>()),
+        false => inputs.iter().map(|i| i.rows).sum::<u64>().to_string(),
+    };
     stages.push(("scan", Instant::now()));
     let files = inputs.len();
     let policy = &settings.policy.policy;
@@ -112,8 +119,9 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
-                let read = |rows: u64, of: u64| {
-                    progress.stage(format!("{label}: {rows} of {of} rows"));
+                let read = |rows: u64, of: u64, counted: bool| {
+                    let about = if counted { "" } else { "about " };
+                    progress.stage(format!("{label}: {rows} of {about}{of} rows"));
                 };
                 let unchecked = input.parts.as_ref().is_some_and(|p| !p.checked);
                 let read = match contact_rows(input, file, policy, judge, &mut coded, &read)? {
@@ -126,6 +134,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                     }
                 };
                 if unchecked && input.parts.as_ref().is_some_and(|p| !p.checked) {
+                    input.rows = read.records;
                     input.no_email = read.no_email.len() as u64;
                     for (line, raw) in read.no_email {
                         rejects.push(Reject::no_email(&input.name, line, raw));
@@ -196,6 +205,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         None
     };
 
+    let total: u64 = inputs.iter().map(|i| i.rows).sum();
     progress.stage(format!("deciding {total} rows"));
     let decision = if settings.preset_by_country {
         let mut policies = Vec::new();
@@ -432,6 +442,8 @@ struct ContactRows {
     frame: DataFrame,
     dates: Vec<DateColumn>,
     decided: Vec<DateDecision>,
+    /// The file's records, every one.
+    records: u64,
     /// The rows without an e-mail that reading found (line, raw text): those of a file read
     /// without the structure check (ingest rejected the others').
     no_email: Vec<(u64, String)>,
@@ -446,7 +458,8 @@ struct ContactRows {
 /// gives; should the whole file decide a column otherwise (its first day above 12 comes
 /// later), the file is read again with the whole file's decision. The unknown status values
 /// and the names become codes in `coded`. `read` hears how many of the
-/// file's rows are read so far, and of how many, for the progress line.
+/// file's rows are read so far, and of how many (whether they were counted, or are estimated),
+/// for the progress line.
 ///
 /// `None` when the file was read without the structure check and a batch is not clean: the
 /// caller has it checked and read again. The batches read before are thrown away (their
@@ -457,7 +470,7 @@ fn contact_rows(
     policy: &crate::policy::Policy,
     judge: Option<(&crate::policy::Policy, i64)>,
     coded: &mut Coded,
-    read: &dyn Fn(u64, u64),
+    read: &dyn Fn(u64, u64, bool),
 ) -> Result<Option<ContactRows>> {
     let batches = input
         .parts
@@ -470,6 +483,7 @@ fn contact_rows(
             frame,
             dates,
             decided,
+            records: input.rows,
             no_email: Vec::new(),
         }));
     }
@@ -515,8 +529,11 @@ fn contact_rows(
         )?;
         let rows = prepared(rows, judge)?;
         let mut frames = vec![coded.finish(rows)?];
-        let mut done = first.records;
-        read(done, input.rows);
+        // A batch of a file read unchecked counts its records from its own start (nothing
+        // counted them before): its lines are moved on by the records before it here, in turn.
+        let unchecked = !first.checked;
+        let mut done = found.records;
+        read(done, input.rows, !unchecked);
         // The next batches are read and prepared on threads of their own, one batch each in
         // turn, while this one codes their text: reading alone or coding alone leaves a core
         // idle. A read batch waits in its reader's hand-over (a channel of no capacity).
@@ -540,7 +557,7 @@ fn contact_rows(
                                             normalize::typed_rows(input, frame.lazy(), file),
                                             "cannot read the input",
                                         )?;
-                                        Ok(Some((prepared(rows, judge)?, found, batch.records)))
+                                        Ok(Some((prepared(rows, judge)?, found)))
                                     });
                             if parsed.send(read).is_err() {
                                 break;
@@ -555,14 +572,21 @@ fn contact_rows(
                     .recv()
                     .map_err(|_| anyhow::anyhow!("a reader of the input stopped"))?;
                 // A batch not clean: the readers stop at their next hand-over.
-                let Some((rows, mut found, records)) = batch? else {
+                let Some((mut rows, mut found)) = batch? else {
                     return Ok(false);
                 };
                 survey.add_found(&found);
+                if unchecked {
+                    rows = lines_after(rows, done)?;
+                    found
+                        .no_email
+                        .iter_mut()
+                        .for_each(|(line, _)| *line += done);
+                }
                 no_email.append(&mut found.no_email);
                 frames.push(coded.finish(rows)?);
-                done += records;
-                read(done, input.rows);
+                done += found.records;
+                read(done, input.rows, !unchecked);
             }
             Ok(true)
         })?;
@@ -575,11 +599,22 @@ fn contact_rows(
                 frame: ctx(normalize::stack(frames), "cannot read the input")?,
                 dates,
                 decided,
+                records: done,
                 no_email,
             }));
         }
         read_as = Some(decided);
     }
+}
+
+/// `rows` with their lines `by` further on.
+fn lines_after(rows: DataFrame, by: u64) -> Result<DataFrame> {
+    let by = IdxSize::try_from(by).context("too many records")?;
+    let lines = rows.column(col::LINE)?.idx()?;
+    let lines = lines.apply_values(|line| line.saturating_add(by));
+    let mut rows = rows;
+    rows.with_column(lines.into_column())?;
+    Ok(rows)
 }
 
 /// Whether two sets of decisions read every date column in the same order.

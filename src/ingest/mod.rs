@@ -136,7 +136,8 @@ pub struct Input {
     pub columns: Vec<String>,
     pub mapping: Vec<Mapped>,
     pub status_source: StatusSource,
-    /// Data rows in the file, rejected ones included.
+    /// Data rows in the file, rejected ones included (estimated, for the progress line, until
+    /// a file read without the structure check has been read).
     pub rows: u64,
     /// Rows rejected for their form.
     pub form_rejects: u64,
@@ -801,10 +802,8 @@ pub fn read_input(
         let split_bytes = scan::SPLIT_BYTES.min(batch_bytes(0));
         if options.check_while_reading && role == Role::Contacts {
             let fields = layout.headers.len();
-            let open = || parts::map_file(path);
-            if let Some(lines) =
-                scan::lines(open, skip, delimiter, fields, split_bytes).map_err(read_err)?
-            {
+            let map = parts::map_file(path).map_err(read_err)?;
+            if let Some(lines) = scan::lines(&map, skip, delimiter, fields, split_bytes) {
                 // The hash is taken on idle time: nothing waits for it before the report.
                 let hashing = digest::Hashing::start(path.to_path_buf());
                 let parts = parts::Parts {
@@ -813,7 +812,7 @@ pub fn read_input(
                     columns: layout.columns.clone(),
                     splits: lines.splits,
                     len: lines.len,
-                    records: lines.records,
+                    records: lines.estimate,
                     size: lines.len,
                     record_lines: None,
                     checked: false,
@@ -829,9 +828,9 @@ pub fn read_input(
                     sha256: String::new(),
                     encoding: encoding_name(Encoding::Utf8, skip > 0),
                     delimiter,
-                    rows: lines.records,
+                    // Estimated until the rows are read, and counted then.
+                    rows: lines.estimate,
                     form_rejects: 0,
-                    // Counted as the rows are read.
                     no_email: 0,
                 };
                 let mut input = input_of(member, role, layout, facts, assumed, frame, Some(parts));

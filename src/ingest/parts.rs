@@ -31,7 +31,8 @@ pub struct Parts {
     pub splits: Vec<Split>,
     /// Where the records end: the file's length, or a batch's end.
     pub len: u64,
-    /// Data records from the first split to `len`.
+    /// Data records from the first split to `len`; about as many, where the file was not
+    /// checked (its splits' records are not known either: each batch's reader counts them).
     pub records: u64,
     /// The file's size when it was checked.
     pub size: u64,
@@ -77,13 +78,17 @@ impl Parts {
                 Some(next) => (next.offset, next.record),
                 None => (self.len, self.records),
             };
+            let records = match self.checked {
+                true => last - first,
+                false => self.share_of_records(len - offset),
+            };
             batches.push(Parts {
                 path: self.path.clone(),
                 delimiter: self.delimiter,
                 columns: self.columns.clone(),
                 splits: self.splits[start..end].to_vec(),
                 len,
-                records: last - first,
+                records,
                 size: self.size,
                 record_lines: self.record_lines.clone(),
                 checked: self.checked,
@@ -91,6 +96,15 @@ impl Parts {
             start = end;
         }
         batches
+    }
+
+    /// About how many of the records lie in `bytes` of them.
+    fn share_of_records(&self, bytes: u64) -> u64 {
+        let body = self
+            .len
+            .saturating_sub(self.splits.first().map_or(0, |s| s.offset))
+            .max(1);
+        (u128::from(bytes) * u128::from(self.records) / u128::from(body)) as u64
     }
 
     fn schema(&self) -> Schema {
@@ -175,11 +189,7 @@ impl Parts {
         if !crate::bytes::is_utf8(bytes) {
             return Err(self.changed());
         }
-        let body = self
-            .len
-            .saturating_sub(self.splits.first().map_or(0, |s| s.offset))
-            .max(1);
-        let guess = usize::try_from((end - start) * self.records / body)
+        let guess = usize::try_from(self.share_of_records(end - start))
             .unwrap_or(1024)
             .min(limit.unwrap_or(usize::MAX));
         let mut reader = TextReader {
@@ -372,8 +382,10 @@ impl AnonymousScan for Parts {
                 names.iter().any(|n| n == LINE),
             ),
         };
+        // A file read unchecked is read in one part: only the first split's record is known.
         let threads = match options.n_rows {
             Some(_) => 1,
+            None if !self.checked => 1,
             None => crate::parallel::cores(),
         };
         let map = self.map()?;

@@ -153,8 +153,10 @@ impl Plan {
 pub struct Survey {
     /// Per column of the survey, in order.
     pub found: Vec<Found>,
-    /// The records read.
+    /// The records read, the rejected ones aside.
     pub rows: u64,
+    /// Every record of the batch.
+    pub records: u64,
     /// The records whose e-mail cell is empty, which ingest rejects: (line, raw text). Only
     /// a batch of a file read without the structure check reports them (the check did).
     pub no_email: Vec<(u64, String)>,
@@ -201,6 +203,7 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         survey: Survey {
             found: vec![Found::default(); surveys],
             rows: 0,
+            records: 0,
             no_email: Vec::new(),
         },
         surveyed: vec![None; surveys],
@@ -212,16 +215,15 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         scratch: Vec::new(),
     };
     let fields = batch.columns.len();
-    if cells::split(
+    match cells::split(
         bytes,
         batch.delimiter,
         fields,
         batch.multiline(),
         &mut reader,
-    )
-    .is_err()
-    {
-        return unclean();
+    ) {
+        Ok(records) => reader.survey.records = records,
+        Err(_) => return unclean(),
     }
     let mut columns = vec![Column::new(LINE.into(), reader.lines)];
     for (sink, plan) in reader.sinks.into_iter().zip(&plan.sinks) {

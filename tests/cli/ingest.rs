@@ -445,3 +445,25 @@ fn a_file_that_only_looks_clean_is_checked_and_read_again() {
     assert_eq!(audit["p13@example.com"]["sources"], "list.csv:16");
     assert_eq!(case.csv("out/rejects.csv").len(), 0);
 }
+
+#[test]
+fn the_rows_of_a_file_read_unchecked_are_counted_not_estimated() {
+    // Lines of 45 bytes for the first megabytes, then long ones: the estimate from the first
+    // megabyte is far off, and the report counts every row all the same.
+    let mut text = String::from("email,signup date,source\n");
+    for i in 0..40_000 {
+        text.push_str(&format!("p{i:05}@example.com,2021-03-04 10:00:00,web\n"));
+    }
+    let long = "x".repeat(500);
+    for i in 0..2_000 {
+        text.push_str(&format!("q{i:05}@example.com,2021-03-04 10:00:00,{long}\n"));
+    }
+    let case = Case::new();
+    case.write("list.csv", &text);
+    let run = case.audit(&["list.csv"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(case.report()["inputs"][0]["rows"], 42_000);
+    assert_eq!(case.report()["counts"]["contacts"], 42_000);
+    let audit = case.audit_rows();
+    assert_eq!(audit["q01999@example.com"]["sources"], "list.csv:42001");
+}

@@ -239,14 +239,14 @@ pub fn unchecked_parts(
     use listaudit::ingest::{parts::Parts, scan};
 
     std::fs::write(path, text).unwrap();
-    let lines = scan::lines(|| Ok(text), 0, b',', columns.len(), split_bytes).unwrap()?;
+    let lines = scan::lines(&text, 0, b',', columns.len(), split_bytes)?;
     Some(Parts {
         path: path.to_path_buf(),
         delimiter: b',',
         columns: columns.iter().map(|c| c.to_string()).collect(),
         splits: lines.splits,
         len: lines.len,
-        records: lines.records,
+        records: lines.estimate,
         size: lines.len,
         record_lines: None,
         checked: false,
@@ -258,21 +258,27 @@ fn lines_are_found_without_the_check() {
     use listaudit::ingest::scan;
 
     let splits = |text: &[u8], split_bytes| {
-        let lines = scan::lines(|| Ok(text), 0, b',', 2, split_bytes).unwrap()?;
-        let splits: Vec<(u64, u64)> = lines.splits.iter().map(|s| (s.offset, s.record)).collect();
-        Some((lines.records, splits, lines.len))
+        let lines = scan::lines(&text, 0, b',', 2, split_bytes)?;
+        // Nothing counts the records before a boundary: each batch counts its own.
+        assert!(lines.splits.iter().all(|s| s.record == 0));
+        let offsets: Vec<u64> = lines.splits.iter().map(|s| s.offset).collect();
+        Some((lines.estimate, offsets, lines.len))
     };
     let text = b"a,b\nx,1\r\ny,2\nz,3";
-    // A boundary at the first line break past every 4 bytes, and the last line unended.
+    // A boundary at the first line break past every 4 bytes. The estimate is the file's
+    // length by its first lines' (here 12 bytes, two line breaks: the unended last line is
+    // not one).
     assert_eq!(
         splits(text, 4),
-        Some((3, vec![(4, 0), (9, 1), (13, 2)], text.len() as u64))
+        Some((2, vec![4, 9, 13], text.len() as u64))
     );
+    assert_eq!(splits(text, 1 << 20), Some((2, vec![4], text.len() as u64)));
+    assert_eq!(splits(b"a,b\nx,1\n", 1), Some((1, vec![4], 8)));
+    // A line longer than the step: the next boundary is past it, once.
     assert_eq!(
-        splits(text, 1 << 20),
-        Some((3, vec![(4, 0)], text.len() as u64))
+        splits(b"a,b\nxxxxxxxxxxxx,1\ny,2\nz,3\n", 4),
+        Some((3, vec![4, 19, 23], 27))
     );
-    assert_eq!(splits(b"a,b\nx,1\n", 1), Some((1, vec![(4, 0)], 8)));
     // Left to the check: a quoted or odd header, no data, another field count.
     assert_eq!(splits(b"a,\"b\"\nx,1\n", 1), None);
     assert_eq!(splits(b"a,b\r\r\nx,1\n", 1), None);
