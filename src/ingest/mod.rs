@@ -806,24 +806,6 @@ pub fn read_input(
             if let Some(lines) = scan::lines(&map, skip, delimiter, fields, split_bytes) {
                 // The hash is taken on idle time: nothing waits for it before the report.
                 let hashing = digest::Hashing::start(path.to_path_buf());
-                let parts = parts::Parts {
-                    path: path.to_path_buf(),
-                    delimiter,
-                    columns: layout.columns.clone(),
-                    splits: lines.splits,
-                    len: lines.len,
-                    records: lines.estimate,
-                    size: lines.len,
-                    record_lines: None,
-                    checked: false,
-                };
-                let frame = parts
-                    .clone()
-                    .frame()
-                    .map_err(|source| IngestError::Polars {
-                        path: name.clone(),
-                        source,
-                    })?;
                 let facts = InputFacts {
                     sha256: String::new(),
                     encoding: encoding_name(Encoding::Utf8, skip > 0),
@@ -833,7 +815,9 @@ pub fn read_input(
                     form_rejects: 0,
                     no_email: 0,
                 };
-                let mut input = input_of(member, role, layout, facts, assumed, frame, Some(parts));
+                let columns = layout.columns.clone();
+                let parts = parts::Parts::unchecked(path.to_path_buf(), delimiter, columns, lines);
+                let mut input = in_parts(member, role, layout, facts, assumed, parts)?;
                 input.hashing = Some(hashing);
                 return Ok(input);
             }
@@ -853,25 +837,16 @@ pub fn read_input(
             for (line, raw) in &scan.empty_email {
                 rejects.push(Reject::no_email(&name, *line, raw.clone()));
             }
-            let parts = parts::Parts {
-                path: path.to_path_buf(),
+            let parts = parts::Parts::checked(
+                path.to_path_buf(),
                 delimiter,
-                columns: layout.columns.clone(),
-                splits: scan.splits,
-                len: scan.len,
-                records: scan.records,
-                size: len,
-                record_lines: scan.record_lines.map(Arc::new),
-                checked: true,
-            };
-            let frame = parts
-                .clone()
-                .frame()
-                .map_err(|source| IngestError::Polars {
-                    path: name.clone(),
-                    source,
-                })?;
-            return Ok(input_of(
+                layout.columns.clone(),
+                scan.splits,
+                scan.records,
+                len,
+                scan.record_lines,
+            );
+            return in_parts(
                 member,
                 role,
                 layout,
@@ -884,9 +859,8 @@ pub fn read_input(
                     no_email: scan.empty_email.len() as u64,
                 },
                 assumed,
-                frame,
-                Some(parts),
-            ));
+                parts,
+            );
         }
         let bytes = std::fs::read(path).map_err(read_err)?;
         let body = &bytes[skip.min(bytes.len())..];
@@ -987,6 +961,34 @@ fn input_of(
         frame,
         parts,
     }
+}
+
+/// The input of a file read by its `parts` (a clean file, or one read unchecked), a batch at a
+/// time.
+fn in_parts(
+    member: &Member,
+    role: Role,
+    layout: Layout,
+    facts: InputFacts,
+    assumed: Vec<(Field, String)>,
+    parts: parts::Parts,
+) -> Result<Input, IngestError> {
+    let frame = parts
+        .clone()
+        .frame()
+        .map_err(|source| IngestError::Polars {
+            path: member.name.clone(),
+            source,
+        })?;
+    Ok(input_of(
+        member,
+        role,
+        layout,
+        facts,
+        assumed,
+        frame,
+        Some(parts),
+    ))
 }
 
 /// The record-level pass over a file held in memory as UTF-8: decoded text, or a UTF-8 file

@@ -46,6 +46,51 @@ pub struct Parts {
 }
 
 impl Parts {
+    /// The parts of a file the structure check found clean, cut where it found `splits`;
+    /// `records` data records in all, and the line of each where some record spans lines.
+    pub fn checked(
+        path: PathBuf,
+        delimiter: u8,
+        columns: Vec<String>,
+        splits: Vec<Split>,
+        records: u64,
+        len: u64,
+        record_lines: Option<Vec<u32>>,
+    ) -> Parts {
+        Parts {
+            path,
+            delimiter,
+            columns,
+            splits,
+            len,
+            records,
+            size: len,
+            record_lines: record_lines.map(Arc::new),
+            checked: true,
+        }
+    }
+
+    /// The parts of a file read without the check, cut where [`super::scan::lines`] found
+    /// line breaks.
+    pub fn unchecked(
+        path: PathBuf,
+        delimiter: u8,
+        columns: Vec<String>,
+        lines: super::scan::Lines,
+    ) -> Parts {
+        Parts {
+            path,
+            delimiter,
+            columns,
+            splits: lines.splits,
+            len: lines.len,
+            records: lines.estimate,
+            size: lines.len,
+            record_lines: None,
+            checked: false,
+        }
+    }
+
     /// The frame: one String column per header, then `line`.
     pub fn frame(self) -> PolarsResult<LazyFrame> {
         let schema = Arc::new(self.schema());

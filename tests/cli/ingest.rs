@@ -396,14 +396,19 @@ fn a_file_that_only_looks_clean_is_checked_and_read_again() {
     // not to be clean: a record that spans two lines, a stray quote, a blank line in a file of
     // one column. The file is then checked and read as it always was, its lines right.
     let env = [("LISTAUDIT_BATCH_BYTES", "150")];
+    // Twenty clean rows, row `at` of them replaced by `row`, audited.
+    let audited = |at: usize, row: &str| {
+        let mut rows = clean_rows(20);
+        rows[at] = row.to_string();
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let case = Case::new();
+        case.write("list.csv", export("email,signup date,source", &rows));
+        let run = case.audit_env(&["list.csv"], &[], &env);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        case
+    };
 
-    let mut rows = clean_rows(20);
-    rows[15] = "p15@example.com,2021-03-04 10:00:00,\"web\nform\"".to_string();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let case = Case::new();
-    case.write("list.csv", export("email,signup date,source", &rows));
-    let run = case.audit_env(&["list.csv"], &[], &env);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let case = audited(15, "p15@example.com,2021-03-04 10:00:00,\"web\nform\"");
     let audit = case.audit_rows();
     assert_eq!(audit.len(), 20);
     assert_eq!(audit["p14@example.com"]["sources"], "list.csv:16");
@@ -415,13 +420,7 @@ fn a_file_that_only_looks_clean_is_checked_and_read_again() {
         crate::rules::sha256(&case.read("list.csv"))
     );
 
-    let mut rows = clean_rows(20);
-    rows[17] = "p17@example.com,2021-03-04 10:00:00,web \"form\"".to_string();
-    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
-    let case = Case::new();
-    case.write("list.csv", export("email,signup date,source", &rows));
-    let run = case.audit_env(&["list.csv"], &[], &env);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let case = audited(17, "p17@example.com,2021-03-04 10:00:00,web \"form\"");
     // The record-level pass reads a quote inside an unquoted cell as text.
     assert_eq!(case.csv("out/rejects.csv").len(), 0);
     let audit = case.audit_rows();

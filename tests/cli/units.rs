@@ -213,17 +213,15 @@ pub fn checked_parts(
 
     std::fs::write(path, text).unwrap();
     let scanned = scan::scan(|| Ok(text), 0, b',', columns.len(), Some(0), split_bytes).unwrap();
-    let parts = Parts {
-        path: path.to_path_buf(),
-        delimiter: b',',
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        splits: scanned.splits,
-        len: scanned.len,
-        records: scanned.records,
-        size: scanned.len,
-        record_lines: scanned.record_lines.map(std::sync::Arc::new),
-        checked: true,
-    };
+    let parts = Parts::checked(
+        path.to_path_buf(),
+        b',',
+        columns.iter().map(|c| c.to_string()).collect(),
+        scanned.splits,
+        scanned.records,
+        scanned.len,
+        scanned.record_lines,
+    );
     (parts, scanned.clean)
 }
 
@@ -240,17 +238,8 @@ pub fn unchecked_parts(
 
     std::fs::write(path, text).unwrap();
     let lines = scan::lines(&text, 0, b',', columns.len(), split_bytes)?;
-    Some(Parts {
-        path: path.to_path_buf(),
-        delimiter: b',',
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        splits: lines.splits,
-        len: lines.len,
-        records: lines.estimate,
-        size: lines.len,
-        record_lines: None,
-        checked: false,
-    })
+    let columns = columns.iter().map(|c| c.to_string()).collect();
+    Some(Parts::unchecked(path.to_path_buf(), b',', columns, lines))
 }
 
 #[test]
