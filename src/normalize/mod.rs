@@ -612,6 +612,15 @@ pub const DAY_MONTH: &str = r"^\s*'?(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}";
 /// digits make one (none for a value of another form). An ASCII value is read byte by byte;
 /// any other by the pattern itself, whose digits and white space are Unicode's.
 pub fn day_month(value: &str) -> (Option<i32>, Option<i32>) {
+    // Three digits first (an ISO date's year, epoch seconds) are no day or month: most date
+    // columns hold only such values, and each is surveyed.
+    if value
+        .as_bytes()
+        .get(..3)
+        .is_some_and(|b| b.iter().all(u8::is_ascii_digit))
+    {
+        return (None, None);
+    }
     if !value.is_ascii() {
         static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
         let pattern = PATTERN.get_or_init(|| regex::Regex::new(DAY_MONTH).ok());

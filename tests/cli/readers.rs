@@ -182,9 +182,13 @@ proptest! {
 
 proptest! {
     /// The first two numbers of a day-month value are those the survey's pattern finds,
-    /// Unicode digits and spaces included.
+    /// Unicode digits and spaces included; half the values are shaped like dates, with one to
+    /// three digits before the first separator.
     #[test]
-    fn day_month_numbers_are_the_patterns(value in "[ \t\u{a0}']{0,2}[0-9\u{663}]{0,3}[-/.x]?[0-9\u{663}]{0,3}[-/.]?[0-9]{0,5}[ a-z]{0,2}") {
+    fn day_month_numbers_are_the_patterns(value in prop_oneof![
+        "[ \t\u{a0}']{0,2}[0-9\u{663}]{0,3}[-/.x]?[0-9\u{663}]{0,3}[-/.]?[0-9]{0,5}[ a-z]{0,2}",
+        "[ ']?[0-9]{1,4}[-/.][0-9]{1,3}[-/.][0-9]{1,5}[ T:0-9]{0,3}",
+    ]) {
         let pattern = regex::Regex::new(listaudit::normalize::DAY_MONTH).unwrap();
         let expected = pattern.captures(&value).map_or((None, None), |c| {
             let n = |g: usize| c.get(g).and_then(|m| m.as_str().parse::<i32>().ok());
