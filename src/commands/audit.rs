@@ -94,13 +94,11 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &mut rejects,
     )?;
     // Of a file read without the check, estimated (its rows are counted as they are read).
-    let estimated = inputs
-        .iter()
-        .any(|i| i.parts.as_ref().is_some_and(|p| !p.checked));
-    let total = match estimated {
-        true => format!("about {}", inputs.iter().map(|i| i.rows).sum::<u64>()),
-        false => inputs.iter().map(|i| i.rows).sum::<u64>().to_string(),
+    let about = match inputs.iter().any(unchecked) {
+        true => "about ",
+        false => "",
     };
+    let total: u64 = inputs.iter().map(|i| i.rows).sum();
     stages.push(("scan", Instant::now()));
     let files = inputs.len();
     let policy = &settings.policy.policy;
@@ -115,7 +113,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     crate::memory::reading(true);
     for (index, input) in inputs.iter_mut().enumerate() {
         let label = format!("reading {} ({}/{files})", input.name, index + 1);
-        progress.stage(format!("{label}, {total} rows in all"));
+        progress.stage(format!("{label}, {about}{total} rows in all"));
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
@@ -123,7 +121,6 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                     let about = if counted { "" } else { "about " };
                     progress.stage(format!("{label}: {rows} of {about}{of} rows"));
                 };
-                let unchecked = input.parts.as_ref().is_some_and(|p| !p.checked);
                 let read = match contact_rows(input, file, policy, judge, &mut coded, &read)? {
                     Some(read) => read,
                     None => {
@@ -133,7 +130,8 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
                             .context("a checked file was not read")?
                     }
                 };
-                if unchecked && input.parts.as_ref().is_some_and(|p| !p.checked) {
+                // Still the file read unchecked (not read again checked): its rows counted.
+                if unchecked(input) {
                     input.rows = read.records;
                     input.no_email = read.no_email.len() as u64;
                     for (line, raw) in read.no_email {
@@ -271,14 +269,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         }
     }
 
-    // The hashes still being taken on idle time go on while the lists are written (the
-    // report is written last), unless the state's run line needs them now.
-    if state.is_some() {
-        for input in &mut inputs {
-            input.hashed()?;
-        }
-    }
-    let hashing: Vec<(usize, Arc<Hashing>)> = inputs
+    let mut hashing: Vec<(usize, Arc<Hashing>)> = inputs
         .iter()
         .enumerate()
         .filter_map(|(i, input)| input.hashing.clone().map(|h| (i, h)))
@@ -292,6 +283,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &decisions,
         &coded.unknown_statuses.names(),
     )?;
+    // The hashes still being taken on idle time go on while the lists are written (the
+    // report is written last), unless the state's run line needs them now.
+    if state.is_some() {
+        with_hashes(&mut summary, &hashing).context("cannot hash the inputs")?;
+        hashing.clear();
+    }
     summary.run.started_at = started_at.to_rfc3339_opts(SecondsFormat::Secs, true);
     stages.push(("tables", Instant::now()));
     summary.run.stages_ms = stages
@@ -424,6 +421,11 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Whether `input` is a file read without the structure check.
+fn unchecked(input: &Input) -> bool {
+    input.parts.as_ref().is_some_and(|p| !p.checked)
 }
 
 /// Fills in the inputs' hashes taken on idle time (see [`ingest::digest`]), each as soon as

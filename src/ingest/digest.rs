@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
-use super::scan::{self, Source};
+use super::scan;
 
 /// The bytes hashed between two hand-overs of the state.
 const WINDOW: usize = 8 << 20;
@@ -60,18 +60,12 @@ impl Hashing {
     /// told to stop.
     fn run(&self) -> std::io::Result<()> {
         let map = super::parts::map_file(&self.path)?;
-        let bytes = map.bytes();
-        let (mut hasher, mut at) = (Sha256::new(), 0);
-        while at < bytes.len() && !self.stop.load(Ordering::Relaxed) {
-            let window = at..(at + self.window).min(bytes.len());
-            map.reading(window.clone());
-            hasher.update(&bytes[window.clone()]);
-            map.done_with(window.clone());
-            at = window.end;
+        scan::hash_on(&map, &mut Sha256::new(), 0, self.window, |hasher, at| {
             if let Ok(mut done) = self.done.lock() {
                 *done = (hasher.clone(), at);
             }
-        }
+            !self.stop.load(Ordering::Relaxed)
+        });
         Ok(())
     }
 
@@ -87,13 +81,7 @@ impl Hashing {
                 Err(_) => (Sha256::new(), 0),
             };
             let map = super::parts::map_file(&self.path).map_err(|e| e.to_string())?;
-            let bytes = map.bytes();
-            for start in (at.min(bytes.len())..bytes.len()).step_by(self.window) {
-                let window = start..(start + self.window).min(bytes.len());
-                map.reading(window.clone());
-                hasher.update(&bytes[window.clone()]);
-                map.done_with(window);
-            }
+            scan::hash_on(&map, &mut hasher, at, self.window, |_, _| true);
             Ok(scan::hex(&hasher.finalize()))
         });
         hex.clone().map_err(std::io::Error::other)

@@ -121,9 +121,10 @@ pub struct Input {
     /// The path as shown in outputs and the report.
     pub name: String,
     pub role: Role,
-    /// Hex SHA-256 of the file's bytes; empty while it is being taken (see [`Input::hashing`]).
+    /// Hex SHA-256 of the file's bytes; empty where it is being taken (see [`Input::hashing`]).
     pub sha256: String,
-    /// The hash being taken on idle time, of a file read without the check.
+    /// The hash being taken on idle time, of a file read without the check: the audit fills
+    /// it into the report (`with_hashes`).
     pub hashing: Option<Arc<digest::Hashing>>,
     pub profile: &'static Profile,
     /// The profile's signature columns found in the header.
@@ -229,18 +230,6 @@ impl Input {
             }
         }
         used
-    }
-
-    /// Waits for the file's hash, where it is being taken on idle time.
-    pub fn hashed(&mut self) -> Result<(), IngestError> {
-        let Some(hashing) = self.hashing.take() else {
-            return Ok(());
-        };
-        self.sha256 = hashing.finish().map_err(|source| IngestError::Read {
-            path: self.name.clone(),
-            source,
-        })?;
-        Ok(())
     }
 
     /// Drops the file's columns once its canonical rows are built; what was read about the file

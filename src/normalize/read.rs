@@ -157,8 +157,9 @@ pub struct Survey {
     pub rows: u64,
     /// Every record of the batch.
     pub records: u64,
-    /// The records whose e-mail cell is empty, which ingest rejects: (line, raw text). Only
-    /// a batch of a file read without the structure check reports them (the check did).
+    /// The records whose e-mail cell is empty, which ingest rejects: (line, raw text). The
+    /// audit takes those of a file read without the structure check (the check found the
+    /// others').
     pub no_email: Vec<(u64, String)>,
 }
 

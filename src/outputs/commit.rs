@@ -279,12 +279,6 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
         source,
     };
     fault::io("write").map_err(write_err)?;
-    if content.is_later() {
-        let Content::Later(make) = std::mem::replace(content, Content::Bytes(Vec::new())) else {
-            unreachable!("the content was made later");
-        };
-        *content = Content::Bytes(make().map_err(write_err)?);
-    }
     let file = create_private(path).map_err(write_err)?;
     let mut writer = Direct::new(file, true);
     match content {
@@ -297,7 +291,12 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
                 })?
         }
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
-        Content::Later(_) => unreachable!("made above"),
+        Content::Later(make) => {
+            let make = std::mem::replace(make, Box::new(|| Ok(Vec::new())));
+            writer
+                .write_all(&make().map_err(write_err)?)
+                .map_err(write_err)?
+        }
     }
     writer.finish().map_err(write_err)
 }
