@@ -11,6 +11,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use polars_arrow::bitmap::Bitmap;
 
 use super::{CsvStyle, guard_of};
 use crate::decide::col;
@@ -349,7 +350,14 @@ fn reason_bits(flags: &[(&BoolArray, &'static str)], rows: Range<usize>, bits: &
 /// spelled.
 const BLOCK_ROWS: usize = 1024;
 
-fn push_rows(out: &mut Vec<u8>, rows: Range<usize>, columns: &[Source<'_>], separator: u8) {
+/// Spells the rows of `rows` that `selected` has (all without it).
+fn push_rows(
+    out: &mut Vec<u8>,
+    rows: Range<usize>,
+    selected: Option<&Bitmap>,
+    columns: &[Source<'_>],
+    separator: u8,
+) {
     let mut scratch = String::new();
     let mut bits: Vec<Vec<u64>> = columns.iter().map(|_| Vec::new()).collect();
     let mut start = rows.start;
@@ -360,16 +368,17 @@ fn push_rows(out: &mut Vec<u8>, rows: Range<usize>, columns: &[Source<'_>], sepa
                 reason_bits(flags, block.clone(), bits);
             }
         }
-        for row in block.clone() {
-            push_row(
-                out,
-                &mut scratch,
-                row,
-                row - block.start,
-                columns,
-                &bits,
-                separator,
-            );
+        let mut push = |in_block: usize| {
+            let row = block.start + in_block;
+            push_row(out, &mut scratch, row, in_block, columns, &bits, separator);
+        };
+        match selected {
+            None => (0..block.len()).for_each(&mut push),
+            Some(selected) => selected
+                .clone()
+                .sliced(block.start, block.len())
+                .true_idx_iter()
+                .for_each(&mut push),
         }
         start = block.end;
     }
@@ -507,11 +516,12 @@ pub fn separator(style: CsvStyle) -> u8 {
     if style.excel { b';' } else { b',' }
 }
 
-/// Spells the rows of `frame` as `layout` says, on every core: each renders a run of rows into
-/// one of `buffers` (kept from one call to the next, so that their memory is reused). Returns
-/// how many buffers hold the rows, in order.
+/// Spells the rows of `frame` that `selected` has (all without it) as `layout` says, on every
+/// core: each renders a run of rows into one of `buffers` (kept from one call to the next, so
+/// that their memory is reused). Returns how many buffers hold the rows, in order.
 pub fn render(
     frame: &DataFrame,
+    selected: Option<&Bitmap>,
     layout: &Layout,
     buffers: &mut Vec<Vec<u8>>,
 ) -> PolarsResult<usize> {
@@ -529,6 +539,7 @@ pub fn render(
             push_rows(
                 &mut out,
                 run * per..rows.min((run + 1) * per),
+                selected,
                 columns,
                 layout.separator,
             );

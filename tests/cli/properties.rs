@@ -823,3 +823,58 @@ proptest! {
         prop_assert_eq!(listaudit::normalize::email::capital_or_not_ascii(&bytes), expected, "{:?}", bytes);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    /// A list spelled from the rows its condition selects (none where the condition is none) is
+    /// the list written from polars' filter of them, reasons and all: over blocks of rows, runs
+    /// of them per core, and runs that select no row or every row.
+    #[test]
+    fn a_table_spells_the_rows_its_condition_selects(
+        conditions in prop::collection::vec(prop::option::weighted(0.9, prop::bool::weighted(0.6)), 0..9_000),
+        runs in prop::collection::vec((0usize..9_000, 0usize..3_000, any::<bool>()), 0..3),
+        flags in prop::collection::vec(any::<u8>(), 1..64),
+    ) {
+        use listaudit::outputs::{Cell, CsvStyle, Table};
+        use polars::prelude::*;
+        let mut conditions = conditions;
+        let rows = conditions.len();
+        // Long runs of one answer: whole blocks (1,024 rows) that select nothing or everything.
+        for (start, len, answer) in runs {
+            for c in conditions.iter_mut().skip(start).take(len) {
+                *c = Some(answer);
+            }
+        }
+        let reasons = listaudit::decide::reasons();
+        let mut columns = vec![
+            Column::new("text".into(), (0..rows).map(|i| (i % 7 != 0).then(|| format!("v{i},\"x\""))).collect::<Vec<_>>()),
+            Column::new("n".into(), (0..rows as u64).collect::<Vec<_>>()),
+        ];
+        // Under a none, the value is true: a none must be read as no row by its validity.
+        let keep = polars_arrow::array::BooleanArray::new(
+            polars_arrow::datatypes::ArrowDataType::Boolean,
+            conditions.iter().map(|c| *c != Some(false)).collect(),
+            Some(conditions.iter().map(Option::is_some).collect()),
+        );
+        columns.push(BooleanChunked::with_chunk("keep".into(), keep).into_column());
+        for (k, reason) in reasons.iter().take(3).enumerate() {
+            let set: Vec<bool> = (0..rows).map(|i| flags[(i + k) % flags.len()] & (1 << k) != 0).collect();
+            columns.push(Column::new(reason.column().into(), set));
+        }
+        let frame = DataFrame::new(rows, columns).unwrap();
+        let cells = vec![
+            ("text", Cell::Text("text")),
+            ("n", Cell::Number("n")),
+            ("reasons", Cell::Reasons(reasons[..3].to_vec().into())),
+        ];
+        let style = CsvStyle { excel: false };
+        let mut selected: Vec<u8> = Vec::new();
+        Table::of(&frame, Some(col("keep")), cells.clone()).write(&mut selected, style).unwrap();
+        let filtered = frame.clone().lazy().filter(col("keep")).collect().unwrap();
+        let mut expected: Vec<u8> = Vec::new();
+        Table::whole(filtered, cells).write(&mut expected, style).unwrap();
+        let chosen = conditions.iter().filter(|c| **c == Some(true)).count();
+        prop_assert_eq!(selected.iter().filter(|b| **b == b'\n').count(), chosen + 1);
+        prop_assert_eq!(String::from_utf8(selected).unwrap(), String::from_utf8(expected).unwrap());
+    }
+}
