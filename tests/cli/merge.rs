@@ -227,3 +227,25 @@ fn the_consent_date_column_is_named_as_in_the_contacts_own_file() {
     assert_eq!(rows["b@example.com"]["consent_date_column"], "Aanmelddatum");
     assert_eq!(rows["c@example.com"]["consent_date_column"], "created_at");
 }
+
+/// Records of equal evidence and the same consent time tie: the consent comes from the first
+/// of them in the inputs' order, whichever file that is (its consent_date_column says which).
+#[test]
+fn consent_comes_from_the_first_record_among_ties() {
+    let dutch = HEADER.replace("optin_at", "Aanmelddatum");
+    for (first, second, column) in [
+        ("a.csv", "b.csv", "optin_at"),
+        ("b.csv", "a.csv", "Aanmelddatum"),
+    ] {
+        let case = Case::new();
+        case.write("a.csv", export(HEADER, &[&good("t@example.com", &[])]));
+        case.write("b.csv", export(&dutch, &[&good("T@example.com", &[])]));
+        assert_eq!(case.audit(&[first, second], &[]).code, 0);
+        let rows = case.csv("out/audit.csv");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["sources"], format!("{first}:2;{second}:2"));
+        assert_eq!(rows[0]["evidence"], "full");
+        assert_eq!(rows[0]["consent_date"], "2021-04-01T10:00:00Z");
+        assert_eq!(rows[0]["consent_date_column"], column, "{first} first");
+    }
+}
