@@ -57,16 +57,29 @@ impl Hashing {
     }
 
     /// Hashes the file a window at a time, handing each window's state over, until done or
-    /// told to stop.
+    /// told to stop. Done, it gives the hash itself: the file need not be there when the hash
+    /// is asked for (a cron job may move it on once it is read).
     fn run(&self) -> std::io::Result<()> {
         let map = super::parts::map_file(&self.path)?;
-        scan::hash_on(&map, &mut Sha256::new(), 0, self.window, |hasher, at| {
+        let mut hasher = Sha256::new();
+        let mut reached = 0;
+        scan::hash_on(&map, &mut hasher, 0, self.window, |hasher, at| {
             if let Ok(mut done) = self.done.lock() {
                 *done = (hasher.clone(), at);
             }
+            reached = at;
             !self.stop.load(Ordering::Relaxed)
         });
+        if reached == scan::Source::bytes(&map).len() {
+            // Whoever took over meanwhile gives the same hash; the first one given stays.
+            let _ = self.hex.set(Ok(scan::hex(&hasher.finalize())));
+        }
         Ok(())
+    }
+
+    /// Whether the hash is known (taken to the end, or asked for).
+    pub fn is_done(&self) -> bool {
+        self.hex.get().is_some()
     }
 
     /// The file's hash (lower-case hex), hashing on from where the idle thread got to on this
@@ -80,7 +93,8 @@ impl Hashing {
                 Ok(done) => done.clone(),
                 Err(_) => (Sha256::new(), 0),
             };
-            let map = super::parts::map_file(&self.path).map_err(|e| e.to_string())?;
+            let map = super::parts::map_file(&self.path)
+                .map_err(|e| format!("cannot hash {}: {e}", self.path.display()))?;
             scan::hash_on(&map, &mut hasher, at, self.window, |_, _| true);
             Ok(scan::hex(&hasher.finalize()))
         });

@@ -463,3 +463,37 @@ fn a_hash_taken_on_idle_time_is_the_files_hash() {
         listaudit::ingest::scan::hex(&sha2::Sha256::digest(b""))
     );
 }
+
+#[test]
+fn a_hash_taken_to_the_end_on_idle_time_needs_the_file_no_more() {
+    // A cron job may move the export on once it is read; the report still has its hash.
+    use listaudit::ingest::digest::Hashing;
+    use sha2::Digest;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("list.csv");
+    let text = b"email\na@example.com\n".repeat(5_000);
+    std::fs::write(&path, &text).unwrap();
+    let hashing = Hashing::start_with(path.clone(), 4096);
+    let waited = std::time::Instant::now();
+    while !hashing.is_done() {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "the idle thread never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        hashing.finish().unwrap(),
+        listaudit::ingest::scan::hex(&sha2::Sha256::digest(&text))
+    );
+
+    // A file gone before it was hashed is named in the error.
+    let gone = dir.path().join("gone.csv");
+    let error = Hashing::start_with(gone, 4096).finish().unwrap_err();
+    assert!(
+        error.to_string().starts_with("cannot hash ") && error.to_string().contains("gone.csv"),
+        "{error}"
+    );
+}
