@@ -212,6 +212,8 @@ fn unknown_status_is_no_marketing_and_counted() {
             "odd-old@example.com",
             &[("status", "vip-frozen"), ("last_open_at", "2020-01-01")],
         ),
+        // A known status beside them is no unknown value.
+        good("plain@example.com", &[]),
     ]);
     assert_decision(&case, "odd@example.com", "no-marketing", "unknown-status");
     assert_decision(
@@ -223,6 +225,7 @@ fn unknown_status_is_no_marketing_and_counted() {
     let report = case.report();
     assert_eq!(report["unknown_statuses"][0]["value"], "vip-frozen");
     assert_eq!(report["unknown_statuses"][0]["contacts"], 2);
+    assert_eq!(report["unknown_statuses"].as_array().map(Vec::len), Some(1));
 }
 
 #[test]
