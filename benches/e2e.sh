@@ -37,11 +37,11 @@ printf "| rows | tool | wall s | cpu s | peak MB | wall / listaudit |\n| --- | -
 for n in $ROWS; do
   csv="$WORK/export-$n.csv"
   [ -f "$csv" ] || target/release/examples/generate --rows "$n" --seed 7 > "$csv"
-  # Round 0 warms up and is not counted. The first large run of a script run is often slow
-  # for whichever tool comes first: listaudit, always first, took 8.87 s (14.8 CPU-s) in a
-  # first round against 5.55 and 5.67 s in the next two, and a profile of such a run spent 42%
-  # of its samples in the kernel zeroing fresh pages; a file not in the page cache costs its
-  # reader the disk's time too (1.1 s more for listaudit at 10M rows).
+  # Round 0 warms up and is not counted. In two of three runs of the script before it, the
+  # first large round was slow for the tool that comes first: listaudit took 7.78 s, and
+  # 8.87 s (14.8 CPU-s) against 5.55 and 5.67 s in the next two rounds; a profile of such a
+  # run spent 42% of its samples in the kernel zeroing fresh pages. A file not in the page
+  # cache costs its first reader the disk's time too (1.1 s more for listaudit at 10M rows).
   for round in $(seq 0 "$ROUNDS"); do
     [ "$round" -le 1 ] && : > "$WORK/times"
     rm -rf "$WORK/la" "$WORK/pl" "$WORK/dd"; mkdir -p "$WORK/pl" "$WORK/dd"
