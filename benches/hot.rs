@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the hot pieces: date parsing and spelling, e-mail normalisation and the address
-//! check, hashing, reading a clean file in parts, the decision expression, and spelling
+//! check, hashing (keys, and a file in memory), reading a clean file in parts, the decision expression, and spelling
 //! audit.csv. Run by hand: `cargo bench --bench hot`.
 
 use divan::{Bencher, black_box};
@@ -257,5 +257,21 @@ fn structure_check(bencher: Bencher, how: &str) {
     };
     bencher.bench(|| {
         scan_in_parts(text.as_bytes(), parts, 5, Some(0), 4 << 20, pass).map(|scan| scan.records)
+    });
+}
+
+/// The file's SHA-256 over 256 MB in memory, larger than the caches: with each stretch's lines
+/// loaded ahead (`scan::hash`, the run's), and sha2's own `digest` of the bytes, its peer.
+#[divan::bench(args = ["read ahead", "sha2 digest"])]
+fn file_hash(bencher: Bencher, how: &str) {
+    use sha2::Digest;
+    let bytes: Vec<u8> = (0..256u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    bencher.bench(|| -> [u8; 32] {
+        match how {
+            "read ahead" => listaudit::ingest::scan::hash(&bytes.as_slice()),
+            _ => sha2::Sha256::digest(&bytes).into(),
+        }
     });
 }
