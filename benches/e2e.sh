@@ -39,8 +39,9 @@ for n in $ROWS; do
   [ -f "$csv" ] || target/release/examples/generate --rows "$n" --seed 7 > "$csv"
   # Round 0 warms up and is not counted. In two of three runs of the script before it, the
   # first large round was slow for the tool that comes first: listaudit took 7.78 s, and
-  # 8.87 s (14.8 CPU-s) against 5.55 and 5.67 s in the next two rounds; a profile of such a
-  # run spent 42% of its samples in the kernel zeroing fresh pages. A file not in the page
+  # 8.87 s (14.8 CPU-s) against 5.55 and 5.67 s in the next two rounds; a profile of the
+  # first 10M run of a day, slow too (11 s), spent 42% of its samples in the kernel zeroing
+  # fresh pages. A file not in the page
   # cache costs its first reader the disk's time too (1.1 s more for listaudit at 10M rows).
   for round in $(seq 0 "$ROUNDS"); do
     [ "$round" -le 1 ] && : > "$WORK/times"
