@@ -94,10 +94,7 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
         &mut rejects,
     )?;
     // Of a file read without the check, estimated (its rows are counted as they are read).
-    let about = match inputs.iter().any(unchecked) {
-        true => "about ",
-        false => "",
-    };
+    let estimated = about(!inputs.iter().any(unchecked));
     let total: u64 = inputs.iter().map(|i| i.rows).sum();
     stages.push(("scan", Instant::now()));
     let files = inputs.len();
@@ -113,12 +110,12 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     crate::memory::reading(true);
     for (index, input) in inputs.iter_mut().enumerate() {
         let label = format!("reading {} ({}/{files})", input.name, index + 1);
-        progress.stage(format!("{label}, {about}{total} rows in all"));
+        progress.stage(format!("{label}, {estimated}{total} rows in all"));
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
                 let read = |rows: u64, of: u64, counted: bool| {
-                    let about = if counted { "" } else { "about " };
+                    let about = about(counted);
                     progress.stage(format!("{label}: {rows} of {about}{of} rows"));
                 };
                 let read = match contact_rows(input, file, policy, judge, &mut coded, &read)? {
@@ -421,6 +418,11 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// What goes before a number of rows on the progress line: "about " where it is estimated.
+fn about(counted: bool) -> &'static str {
+    if counted { "" } else { "about " }
 }
 
 /// Whether `input` is a file read without the structure check.

@@ -142,9 +142,9 @@ impl Table {
         }
     }
 
-    /// The table's plan over `source`, its rows selected.
-    fn planned(&self, source: DataFrame) -> LazyFrame {
-        let source = source.lazy();
+    /// The table's plan over its source, its rows selected.
+    fn planned(&self) -> LazyFrame {
+        let source = self.source.clone().lazy();
         (self.plan)(match &self.rows {
             Some(rows) => source.filter(rows.clone()),
             None => source,
@@ -153,15 +153,12 @@ impl Table {
 
     /// The whole table's frame at once.
     pub fn collect(&self) -> PolarsResult<DataFrame> {
-        self.planned(self.source.clone()).collect()
+        self.planned().collect()
     }
 
     /// The rows the table will have, without building it.
     pub fn count(&self) -> PolarsResult<u64> {
-        let counted = self
-            .planned(self.source.clone())
-            .select([len()])
-            .collect()?;
+        let counted = self.planned().select([len()]).collect()?;
         Ok(counted
             .column("len")?
             .cast(&DataType::UInt64)?
