@@ -16,7 +16,7 @@ use polars_arrow::bitmap::Bitmap;
 use super::{CsvStyle, guard_of};
 use crate::decide::col;
 use crate::decide::rules::Reason;
-use crate::normalize::date::{format_instant, instant_bytes};
+use crate::normalize::date::{format_instant, instant_into};
 
 /// How one cell of a table is spelled, from the columns of the table's frame.
 #[derive(Clone)]
@@ -80,7 +80,8 @@ enum Source<'a> {
         refs: &'a [String],
         names: &'a [String],
     },
-    Reasons(Vec<(&'a BoolArray, &'static str)>),
+    /// Each reason's flags, and its name ([`Spelled`]).
+    Reasons(Vec<&'a BoolArray>, &'a Spelled),
     Named(Codes<'a>, &'a Spelled),
 }
 
@@ -118,55 +119,89 @@ impl Codes<'_> {
 }
 
 /// Cells spelled once for a whole table rather than once a row: each name of a
-/// [`Cell::Named`] list as its whole cell (guarded, quoted where needed), and each input file's
-/// part of a [`Cell::Sources`] cell up to its line number. A row then copies bytes. Spelling
-/// each cell again, and the per-slice columns of codes as `Option<u64>` (16 bytes a row, read
-/// back from memory for every cell), took about half the time of audit.csv.
+/// [`Cell::Named`] list as its whole cell (guarded, quoted where needed), each input file's
+/// part of a [`Cell::Sources`] cell up to its line number, and each reason's name. A row then
+/// copies bytes. Spelling each cell again, and the per-slice columns of codes as `Option<u64>`
+/// (16 bytes a row, read back from memory for every cell), took about half the time of
+/// audit.csv.
 #[derive(Default)]
 pub struct Spelled {
+    /// The cells one after the other, and [`Spelled::PAD`] bytes after the last.
     bytes: Vec<u8>,
     ends: Vec<usize>,
 }
 
 impl Spelled {
-    fn push(&mut self, spelled: &[u8]) {
-        self.bytes.extend_from_slice(spelled);
-        self.ends.push(self.bytes.len());
+    /// A cell this long or shorter is copied as this many bytes, the rest then cut off: a copy
+    /// of the cell's own length was a call to `memcpy`, a few a row.
+    const PAD: usize = 16;
+
+    fn of<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> Spelled {
+        let mut spelled = Spelled::default();
+        for cell in cells {
+            spelled.bytes.extend_from_slice(cell);
+            spelled.ends.push(spelled.bytes.len());
+        }
+        spelled.bytes.extend_from_slice(&[0; Self::PAD]);
+        spelled
     }
 
-    fn get(&self, index: usize) -> Option<&[u8]> {
-        let end = *self.ends.get(index)?;
+    /// Appends cell `index` to `out`; false when there is none.
+    #[inline(always)]
+    fn push_to(&self, index: usize, out: &mut Vec<u8>) -> bool {
+        let Some(&end) = self.ends.get(index) else {
+            return false;
+        };
         let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        Some(&self.bytes[start..end])
+        match self.bytes[start..].first_chunk::<{ Self::PAD }>() {
+            Some(padded) if end - start <= Self::PAD => {
+                let at = out.len();
+                out.extend_from_slice(padded);
+                out.truncate(at + end - start);
+            }
+            _ => out.extend_from_slice(&self.bytes[start..end]),
+        }
+        true
+    }
+
+    /// Whether cell `index` starts with `byte`.
+    fn starts_with(&self, index: usize, byte: u8) -> bool {
+        let Some(&end) = self.ends.get(index) else {
+            return false;
+        };
+        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
+        start < end && self.bytes[start] == byte
     }
 
     /// Each name as its whole cell.
     fn names(names: &[String], separator: u8) -> Spelled {
-        let mut spelled = Spelled::default();
-        let mut cell = Vec::new();
-        for name in names {
-            cell.clear();
-            push_text(&mut cell, &guard_of(name), separator);
-            spelled.push(&cell);
-        }
-        spelled
+        let cells: Vec<Vec<u8>> = names
+            .iter()
+            .map(|name| {
+                let mut cell = Vec::new();
+                push_text(&mut cell, &guard_of(name), separator);
+                cell
+            })
+            .collect();
+        Spelled::of(cells.iter().map(Vec::as_slice))
     }
 
     /// Each file's `name:` as the start of a `name:line` cell. The line's digits can neither
     /// need quotes nor change the guard (which looks at the first character only), so the
     /// cell is this start, the digits, and the closing quote if the start opens with one.
     fn files(files: &[String], separator: u8) -> Spelled {
-        let mut spelled = Spelled::default();
-        let mut cell = Vec::new();
-        for name in files {
-            cell.clear();
-            push_text(&mut cell, &guard_of(&format!("{name}:")), separator);
-            if cell.first() == Some(&b'"') {
-                cell.pop();
-            }
-            spelled.push(&cell);
-        }
-        spelled
+        let cells: Vec<Vec<u8>> = files
+            .iter()
+            .map(|name| {
+                let mut cell = Vec::new();
+                push_text(&mut cell, &guard_of(&format!("{name}:")), separator);
+                if cell.first() == Some(&b'"') {
+                    cell.pop();
+                }
+                cell
+            })
+            .collect();
+        Spelled::of(cells.iter().map(Vec::as_slice))
     }
 }
 
@@ -191,6 +226,8 @@ impl Layout {
             .map(|(_, cell)| match cell {
                 Cell::Named(_, names) => Spelled::names(names, separator),
                 Cell::Sources { files, .. } => Spelled::files(files, separator),
+                // Reason names are plain words: they never need quoting.
+                Cell::Reasons(reasons) => Spelled::of(reasons.iter().map(|r| r.name().as_bytes())),
                 _ => Spelled::default(),
             })
             .collect();
@@ -254,8 +291,9 @@ fn sources<'a>(frame: &'a DataFrame, layout: &'a Layout) -> PolarsResult<Vec<Sou
                 Cell::Reasons(reasons) => Source::Reasons(
                     reasons
                         .iter()
-                        .map(|r| Ok((array(frame.column(&r.column())?.bool()?)?, r.name())))
+                        .map(|r| array(frame.column(&r.column())?.bool()?))
                         .collect::<PolarsResult<_>>()?,
+                    ahead,
                 ),
                 Cell::Number(c) => Source::Number(array(frame.column(c)?.u64()?)?),
                 Cell::Named(c, _) => Source::Named(Codes::of(frame, c)?, ahead),
@@ -300,9 +338,14 @@ fn needs_quotes(bytes: &[u8], separator: u8) -> bool {
 }
 
 fn push_instant(out: &mut Vec<u8>, millis: i64) {
-    match instant_bytes(millis) {
-        Some(text) => out.extend_from_slice(&text),
-        None => out.extend_from_slice(format_instant(millis).as_bytes()),
+    let at = out.len();
+    out.extend_from_slice(&[0; 20]);
+    let written = out[at..]
+        .first_chunk_mut()
+        .is_some_and(|text| instant_into(millis, text));
+    if !written {
+        out.truncate(at);
+        out.extend_from_slice(format_instant(millis).as_bytes());
     }
 }
 
@@ -330,10 +373,10 @@ fn spell_refs(refs: &str, files: &[String], out: &mut String) {
 
 /// Each row's set reasons in `rows` as bits, the `k`th bit for the `k`th flag: read a
 /// column at a time, set bits only, instead of every flag's two bitmaps at every row.
-fn reason_bits(flags: &[(&BoolArray, &'static str)], rows: Range<usize>, bits: &mut Vec<u64>) {
+fn reason_bits(flags: &[&BoolArray], rows: Range<usize>, bits: &mut Vec<u64>) {
     bits.clear();
     bits.resize(rows.len(), 0);
-    for (k, (flag, _)) in flags.iter().enumerate() {
+    for (k, flag) in flags.iter().enumerate() {
         let values = flag.values().clone().sliced(rows.start, rows.len());
         let valid = flag
             .validity()
@@ -364,7 +407,7 @@ fn push_rows(
     while start < rows.end {
         let block = start..rows.end.min(start + BLOCK_ROWS);
         for (column, bits) in columns.iter().zip(&mut bits) {
-            if let Source::Reasons(flags) = column {
+            if let Source::Reasons(flags, _) = column {
                 reason_bits(flags, block.clone(), bits);
             }
         }
@@ -439,26 +482,25 @@ fn push_row(
                     push_text(out, &guard_of(scratch), separator);
                 }
                 None => {
+                    let file = file.get(row).map_or(usize::MAX, |i| i as usize);
                     // An index with no file (never made) is spelled with an empty name.
-                    let start = file
-                        .get(row)
-                        .and_then(|i| files.get(i as usize))
-                        .unwrap_or(b":");
-                    out.extend_from_slice(start);
+                    if !files.push_to(file, out) {
+                        out.push(b':');
+                    }
                     if let Some(line) = line.get(row) {
                         push_number(out, u64::from(line));
                     }
-                    if start.first() == Some(&b'"') {
+                    if files.starts_with(file, b'"') {
                         out.push(b'"');
                     }
                 }
             },
             Source::Named(codes, names) => {
-                if let Some(cell) = codes.get(row).and_then(|c| names.get(c as usize)) {
-                    out.extend_from_slice(cell);
+                if let Some(code) = codes.get(row) {
+                    names.push_to(code as usize, out);
                 }
             }
-            Source::Reasons(flags) => {
+            Source::Reasons(_, names) => {
                 let mut set = bits[n][in_block];
                 let mut first = true;
                 while set != 0 {
@@ -466,8 +508,7 @@ fn push_row(
                         out.push(b';');
                     }
                     first = false;
-                    // Reason names are plain words: they never need quoting.
-                    out.extend_from_slice(flags[set.trailing_zeros() as usize].1.as_bytes());
+                    names.push_to(set.trailing_zeros() as usize, out);
                     set &= set - 1;
                 }
             }
@@ -476,23 +517,17 @@ fn push_row(
     out.push(b'\n');
 }
 
-fn push_number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    out.extend_from_slice(number(n, &mut digits).as_bytes());
-}
-
-/// `n` in decimal digits, spelled into `digits`.
-fn number(mut n: u64, digits: &mut [u8; 20]) -> &str {
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
+/// Appends `n` in decimal digits, written where they go (digits spelled elsewhere and copied
+/// were a call to `memcpy` each).
+fn push_number(out: &mut Vec<u8>, mut n: u64) {
+    let len = n.checked_ilog10().map_or(1, |log| log as usize + 1);
+    let at = out.len();
+    out.extend_from_slice(&[b'0'; 20]);
+    for digit in out[at..at + len].iter_mut().rev() {
+        *digit = b'0' + (n % 10) as u8;
         n /= 10;
-        if n == 0 {
-            break;
-        }
     }
-    std::str::from_utf8(&digits[i..]).unwrap_or_default()
+    out.truncate(at + len);
 }
 
 /// The header line (after a BOM with `--excel`).
