@@ -337,6 +337,8 @@ fn needs_quotes(bytes: &[u8], separator: u8) -> bool {
     crate::bytes::first_of(bytes, [separator, b'"', b'\n', b'\r']).is_some()
 }
 
+/// Appends an instant's ISO 8601 text, formatted in place ([`instant_into`]); empty room for
+/// it is made first, so that nothing is copied.
 fn push_instant(out: &mut Vec<u8>, millis: i64) {
     let at = out.len();
     out.extend_from_slice(&[0; 20]);
