@@ -136,72 +136,68 @@ impl Spelled {
     /// of the cell's own length was a call to `memcpy`, a few a row.
     const PAD: usize = 16;
 
-    fn of<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> Spelled {
+    fn of(cells: impl IntoIterator<Item = impl AsRef<[u8]>>) -> Spelled {
         let mut spelled = Spelled::default();
         for cell in cells {
-            spelled.bytes.extend_from_slice(cell);
+            spelled.bytes.extend_from_slice(cell.as_ref());
             spelled.ends.push(spelled.bytes.len());
         }
         spelled.bytes.extend_from_slice(&[0; Self::PAD]);
         spelled
     }
 
+    /// Where cell `index` lies in `bytes`.
+    #[inline(always)]
+    fn range(&self, index: usize) -> Option<Range<usize>> {
+        let end = *self.ends.get(index)?;
+        Some(index.checked_sub(1).map_or(0, |i| self.ends[i])..end)
+    }
+
     /// Appends cell `index` to `out`; false when there is none.
     #[inline(always)]
     fn push_to(&self, index: usize, out: &mut Vec<u8>) -> bool {
-        let Some(&end) = self.ends.get(index) else {
+        let Some(cell) = self.range(index) else {
             return false;
         };
-        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        match self.bytes[start..].first_chunk::<{ Self::PAD }>() {
-            Some(padded) if end - start <= Self::PAD => {
+        match self.bytes[cell.start..].first_chunk::<{ Self::PAD }>() {
+            Some(padded) if cell.len() <= Self::PAD => {
                 let at = out.len();
                 out.extend_from_slice(padded);
-                out.truncate(at + end - start);
+                out.truncate(at + cell.len());
             }
-            _ => out.extend_from_slice(&self.bytes[start..end]),
+            _ => out.extend_from_slice(&self.bytes[cell]),
         }
         true
     }
 
     /// Whether cell `index` starts with `byte`.
     fn starts_with(&self, index: usize, byte: u8) -> bool {
-        let Some(&end) = self.ends.get(index) else {
-            return false;
-        };
-        let start = index.checked_sub(1).map_or(0, |i| self.ends[i]);
-        start < end && self.bytes[start] == byte
+        self.range(index)
+            .and_then(|cell| self.bytes[cell].first().copied())
+            == Some(byte)
     }
 
     /// Each name as its whole cell.
     fn names(names: &[String], separator: u8) -> Spelled {
-        let cells: Vec<Vec<u8>> = names
-            .iter()
-            .map(|name| {
-                let mut cell = Vec::new();
-                push_text(&mut cell, &guard_of(name), separator);
-                cell
-            })
-            .collect();
-        Spelled::of(cells.iter().map(Vec::as_slice))
+        Spelled::of(names.iter().map(|name| {
+            let mut cell = Vec::new();
+            push_text(&mut cell, &guard_of(name), separator);
+            cell
+        }))
     }
 
     /// Each file's `name:` as the start of a `name:line` cell. The line's digits can neither
     /// need quotes nor change the guard (which looks at the first character only), so the
     /// cell is this start, the digits, and the closing quote if the start opens with one.
     fn files(files: &[String], separator: u8) -> Spelled {
-        let cells: Vec<Vec<u8>> = files
-            .iter()
-            .map(|name| {
-                let mut cell = Vec::new();
-                push_text(&mut cell, &guard_of(&format!("{name}:")), separator);
-                if cell.first() == Some(&b'"') {
-                    cell.pop();
-                }
-                cell
-            })
-            .collect();
-        Spelled::of(cells.iter().map(Vec::as_slice))
+        Spelled::of(files.iter().map(|name| {
+            let mut cell = Vec::new();
+            push_text(&mut cell, &guard_of(&format!("{name}:")), separator);
+            if cell.first() == Some(&b'"') {
+                cell.pop();
+            }
+            cell
+        }))
     }
 }
 
@@ -227,7 +223,7 @@ impl Layout {
                 Cell::Named(_, names) => Spelled::names(names, separator),
                 Cell::Sources { files, .. } => Spelled::files(files, separator),
                 // Reason names are plain words: they never need quoting.
-                Cell::Reasons(reasons) => Spelled::of(reasons.iter().map(|r| r.name().as_bytes())),
+                Cell::Reasons(reasons) => Spelled::of(reasons.iter().map(|r| r.name())),
                 _ => Spelled::default(),
             })
             .collect();
