@@ -517,12 +517,12 @@ fn contact_rows(
                 dates = DateColumn::of(input, &decided);
                 let plan = normalize::read::Plan::new(input, &dates);
                 // The same bytes, read before: clean.
-                frame = ctx(
+                let again = ctx(
                     normalize::read::batch(first, &plan),
                     "cannot read the input",
                 )?
-                .context("the first batch changed")?
-                .0;
+                .context("the first batch changed")?;
+                (frame, found.names) = (again.0, again.1.names);
             }
             decisions = decided;
         }
@@ -532,7 +532,7 @@ fn contact_rows(
             "cannot read the input",
         )?;
         let rows = prepared(rows, judge)?;
-        let mut frames = vec![coded.finish(rows)?];
+        let mut frames = vec![coded.finish(rows, &found.names)?];
         // A batch of a file read unchecked counts its records from its own start (nothing
         // counted them before): its lines are moved on by the records before it here, in turn.
         let unchecked = !first.checked;
@@ -588,7 +588,7 @@ fn contact_rows(
                         .for_each(|(line, _)| *line += done);
                 }
                 no_email.append(&mut found.no_email);
-                frames.push(coded.finish(rows)?);
+                frames.push(coded.finish(rows, &found.names)?);
                 done += found.records;
                 read(done, input.rows, !unchecked);
             }
@@ -661,7 +661,7 @@ fn text_contact_rows(
             normalize::rows(input, batch, file, &dates),
             "cannot read the input",
         )?;
-        rows.push(coded.finish(prepared(batch, judge)?)?);
+        rows.push(coded.finish(prepared(batch, judge)?, &[])?);
     }
     Ok((
         ctx(normalize::stack(rows), "cannot read the input")?,
@@ -682,21 +682,27 @@ struct Coded {
 impl Coded {
     /// A batch's [`prepared`] rows as they are kept: the unknown status values and the names
     /// as codes, the addresses' text fitted, and a column of one value held as a constant.
-    fn finish(&mut self, rows: DataFrame) -> Result<DataFrame> {
+    /// Names the reader coded already are codes into `names`, the batch's own.
+    fn finish(&mut self, rows: DataFrame, names: &[String]) -> Result<DataFrame> {
         ctx(
-            self.encode(rows)
+            self.encode(rows, names)
                 .and_then(|rows| text::fitted(rows, Field::Email.name()))
                 .and_then(normalize::as_constants),
             "cannot read the input",
         )
     }
 
-    fn encode(&mut self, rows: DataFrame) -> PolarsResult<DataFrame> {
-        let rows = self
+    fn encode(&mut self, rows: DataFrame, names: &[String]) -> PolarsResult<DataFrame> {
+        let mut rows = self
             .unknown_statuses
             .encode(rows, col::STATUS_UNKNOWN_VALUE)?;
-        let rows = self.names.encode(rows, Field::FirstName.name())?;
-        self.names.encode(rows, Field::LastName.name())
+        for name in [Field::FirstName.name(), Field::LastName.name()] {
+            rows = match rows.column(name)?.dtype() {
+                DataType::String => self.names.encode(rows, name)?,
+                _ => self.names.recode(rows, name, names)?,
+            };
+        }
+        Ok(rows)
     }
 }
 

@@ -520,6 +520,50 @@ impl Dictionary {
         Ok(frame)
     }
 
+    /// The code of `value`, a new value given the next.
+    #[inline]
+    pub fn code(&mut self, value: &str) -> PolarsResult<i32> {
+        if value.len() <= View::MAX_INLINE_SIZE as usize {
+            self.code_short(short_key_of(value.as_bytes()), || value)
+        } else {
+            self.code_long(value)
+        }
+    }
+
+    /// `frame` with its column `name` of another dictionary's codes, whose values by code are
+    /// `values`, replaced by the codes of those values here (Int32, null for null), every new
+    /// value given a code: each distinct value is looked up once, not once a row.
+    pub fn recode(
+        &mut self,
+        mut frame: DataFrame,
+        name: &str,
+        values: &[String],
+    ) -> PolarsResult<DataFrame> {
+        let mine = values
+            .iter()
+            .map(|value| self.code(value))
+            .collect::<PolarsResult<Vec<i32>>>()?;
+        let mut chunks = Vec::new();
+        for chunk in frame.column(name)?.i32()?.downcast_iter() {
+            let mut codes = Vec::with_capacity(chunk.len());
+            for (i, code) in chunk.values().iter().enumerate() {
+                codes.push(match mine.get(*code as usize) {
+                    Some(mine) => *mine,
+                    None if chunk.is_null(i) => 0,
+                    None => polars_bail!(ComputeError: "{name}: code {code} has no value"),
+                });
+            }
+            chunks.push(PrimitiveArray::new(
+                ArrowDataType::Int32,
+                codes.into(),
+                chunk.validity().cloned(),
+            ));
+        }
+        let codes = Int32Chunked::from_chunk_iter(name.into(), chunks);
+        frame.with_column(codes.into_column())?;
+        Ok(frame)
+    }
+
     /// The code of a value of up to 12 bytes, by its [`short_key`].
     fn code_short<'a>(&mut self, key: u128, value: impl FnOnce() -> &'a str) -> PolarsResult<i32> {
         if let Some(code) = self.short.get(&key) {
@@ -552,6 +596,34 @@ impl Dictionary {
     pub fn names(&self) -> Arc<[String]> {
         self.names.clone().into()
     }
+
+    /// Every value, by code, the dictionary gone.
+    pub fn into_names(self) -> Vec<String> {
+        self.names
+    }
+}
+
+/// [`short_key`] of a value of up to 12 bytes, from its bytes: two loads that overlap where
+/// it is 4 bytes or longer. Copying the value into a view first was a call to `memcpy`.
+#[inline(always)]
+fn short_key_of(bytes: &[u8]) -> u128 {
+    let n = bytes.len();
+    let overlapping = |head: u128, tail: &[u8; 4]| {
+        head | u128::from(u32::from_le_bytes(*tail)) << (8 * n.saturating_sub(4))
+    };
+    let text = match (
+        bytes.first_chunk::<8>(),
+        bytes.first_chunk::<4>(),
+        bytes.last_chunk(),
+    ) {
+        (Some(head), _, Some(tail)) => overlapping(u64::from_le_bytes(*head).into(), tail),
+        (None, Some(head), Some(tail)) => overlapping(u32::from_le_bytes(*head).into(), tail),
+        _ => bytes
+            .iter()
+            .rev()
+            .fold(0, |key, byte| key << 8 | u128::from(*byte)),
+    };
+    n as u128 | text << 32
 }
 
 /// The key of a value of up to 12 bytes: its inline view (the length, then the bytes), with

@@ -971,3 +971,46 @@ proptest! {
         prop_assert_eq!(records, rows.len());
     }
 }
+
+proptest! {
+    /// A value has one code in a dictionary, whether it was coded from a text column's views
+    /// (`encode`, the record-level pass) or from its text (`code`, the reader), and different
+    /// values have different codes; a column of another dictionary's codes (a batch's own, as
+    /// the reader makes them) is recoded into the same codes as its values' text would get.
+    #[test]
+    fn a_value_has_one_code_however_it_is_coded(
+        values in prop::collection::vec(
+            prop_oneof![
+                "[a-c]{0,14}",
+                "[ aé\"]{0,13}",
+                prop::sample::select(vec!["", "Ann", "Zoë", "twelve bytes", "thirteen byte"])
+                    .prop_map(str::to_string),
+            ],
+            1..40,
+        ),
+    ) {
+        use listaudit::normalize::text::Dictionary;
+        use polars::prelude::*;
+        let frame = df!["v" => values.clone()].unwrap();
+        let mut by_column = Dictionary::default();
+        let encoded = by_column.encode(frame, "v").unwrap();
+        let encoded: Vec<i32> = encoded.column("v").unwrap().i32().unwrap().into_no_null_iter().collect();
+        for (value, code) in values.iter().zip(&encoded) {
+            prop_assert_eq!(by_column.code(value).unwrap(), *code, "{:?}", value);
+        }
+        let distinct: BTreeSet<&String> = values.iter().collect();
+        prop_assert_eq!(by_column.names().len(), distinct.len());
+
+        // The same values coded in another order, as a batch's own codes.
+        let mut batch = Dictionary::default();
+        let local: Vec<i32> = values.iter().rev().map(|v| batch.code(v).unwrap()).collect();
+        let mut run = Dictionary::default();
+        let recoded = run
+            .recode(df!["v" => local].unwrap(), "v", &batch.into_names())
+            .unwrap();
+        let recoded: Vec<i32> = recoded.column("v").unwrap().i32().unwrap().into_no_null_iter().collect();
+        let names = run.names();
+        let spelled: Vec<&String> = recoded.iter().map(|c| &names[*c as usize]).collect();
+        prop_assert_eq!(spelled, values.iter().rev().collect::<Vec<_>>());
+    }
+}

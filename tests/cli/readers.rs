@@ -197,3 +197,39 @@ proptest! {
         prop_assert_eq!(listaudit::normalize::day_month(&value), expected);
     }
 }
+
+/// A clean file's names are coded as they are read, but a name the user declared fills the
+/// blanks of its column as text first (`--assume`): both readers give the declared name to
+/// the contacts without one, and their own to the others.
+#[test]
+fn a_declared_name_fills_the_blanks_of_a_clean_file() {
+    let list = "email,first_name,last_name,status,optin_at,optin_ip\n\
+                ann@example.com,Ann,Ames,subscribed,2024-01-01 10:00:00,192.0.2.1\n\
+                bob@example.com,,Bell,subscribed,2024-01-01 10:00:00,192.0.2.2\n\
+                cee@example.com,Cee,,subscribed,2024-01-01 10:00:00,192.0.2.3\n";
+    // The ragged row must not stop a short list (more than 5% of its rows rejected).
+    let declared = [
+        "--assume",
+        "list.csv:first_name=Friend",
+        "--policy",
+        "policy.toml",
+    ];
+    for text in [
+        list.to_string(),
+        format!("{list}ragged@example.nl,too,few\n"),
+    ] {
+        let case = Case::new();
+        case.write("list.csv", &text);
+        case.write("policy.toml", "max_reject_pct = 100\n");
+        let run = case.audit(&["list.csv"], &declared);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let keep = case.read("out/keep.csv");
+        for row in [
+            "ann@example.com,Ann,Ames,",
+            "bob@example.com,Friend,Bell,",
+            "cee@example.com,Cee,,",
+        ] {
+            assert!(keep.contains(row), "{row} in\n{keep}");
+        }
+    }
+}
