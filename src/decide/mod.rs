@@ -63,6 +63,9 @@ pub mod col {
     /// The outcome as its [`super::Outcome::code`].
     pub const OUTCOME: &str = "outcome";
     pub const SUPPRESS: &str = "suppress";
+    /// A contact's reasons as the bits of one UInt32, the `k`th bit for the `k`th of
+    /// [`super::reasons`]: the lists spell them from it.
+    pub const REASON_BITS: &str = "reason_bits";
     pub const EVENT_AT: &str = "event_at";
     pub const RESIGNED_AT: &str = "resigned_at";
     pub const RESTRICTIVE: &str = "restrictive";
@@ -878,7 +881,7 @@ fn for_each_run(
 
 /// The columns of a decided contact that the outputs, the report and the state read (with
 /// every reason's flag, and the key's hash when there is a state); the rest go after deciding.
-const KEPT: [&str; 18] = [
+const KEPT: [&str; 19] = [
     Field::Email.name(),
     Field::FirstName.name(),
     Field::LastName.name(),
@@ -897,6 +900,7 @@ const KEPT: [&str; 18] = [
     col::RENEWED,
     col::OUTCOME,
     col::SUPPRESS,
+    col::REASON_BITS,
 ];
 
 /// Everything decided about every contact, one row each in first-occurrence order.
@@ -998,8 +1002,14 @@ fn judge(mut contacts: DataFrame, hashed: bool, cx: &Context<'_>) -> PolarsResul
     )?;
     contacts.with_column(evidence.with_name(col::EVIDENCE.into()).into_column())?;
     let mut rules = Rules::over(&contacts, cx);
-    for row in rules::reason_table() {
+    let mut bits = vec![0u32; contacts.height()];
+    for (k, row) in rules::reason_table().into_iter().enumerate() {
         let answer = rules.answer(&row.when)?;
+        let bit = u32::try_from(k)
+            .ok()
+            .and_then(|k| 1u32.checked_shl(k))
+            .ok_or_else(|| polars_err!(ComputeError: "more than 32 reasons"))?;
+        crate::normalize::columns::set_bit_where(&answer, bit, &mut bits);
         rules.derive(row.value.column(), answer);
     }
     // The contacts hold the outcome, evidence and status as numbers (see `Outcome::code`); the
@@ -1013,6 +1023,7 @@ fn judge(mut contacts: DataFrame, hashed: bool, cx: &Context<'_>) -> PolarsResul
     rules.derive(col::SUPPRESS, suppress);
     let derived = rules.into_columns();
     contacts.with_column(outcome.with_name(col::OUTCOME.into()).into_column())?;
+    contacts.with_column(UInt32Chunked::from_vec(col::REASON_BITS.into(), bits).into_column())?;
     for column in derived {
         contacts.with_column(column)?;
     }

@@ -25,6 +25,26 @@ pub fn bits_where<T: Copy>(values: &[T], holds: impl Fn(T) -> bool) -> Bitmap {
     Bitmap::from_u8_vec(bytes, values.len())
 }
 
+/// `bit` set in `bits[i]` for each set bit `i` of `rows` (no longer than `bits`), a word of
+/// 64 rows at a time: polars' iterator of set bits took three times as long.
+pub fn set_bit_where(rows: &Bitmap, bit: u32, bits: &mut [u32]) {
+    let mut set = |mut word: u64, base: usize| {
+        while word != 0 {
+            bits[base + word.trailing_zeros() as usize] |= bit;
+            word &= word - 1;
+        }
+    };
+    let mut words = rows.fast_iter_u64();
+    let mut base = 0;
+    for word in words.by_ref() {
+        set(word, base);
+        base += 64;
+    }
+    let ([low, high], _) = words.remainder();
+    set(low, base);
+    set(high, base + 64);
+}
+
 /// Where an array of codes holds one of `wanted`; a null does not. Eight codes to a byte:
 /// polars' comparison with a value built its bitmap a bit at a time, 3% of a run's CPU time
 /// with the comparisons of the rows' facts.

@@ -40,9 +40,12 @@ pub enum Cell {
     },
     /// A number spelled by its name in the list, guarded (an unknown number is empty).
     Named(&'static str, Arc<[String]>),
-    /// Every reason whose flag is set, `;`-separated in the order given; empty for none. Spelled
-    /// here from the flags: a text column of them cost 29 bytes a contact for the whole run.
-    Reasons(Arc<[Reason]>),
+    /// Every reason whose bit is set in a UInt32 column of them (the `k`th bit for the `k`th
+    /// reason given, as [`col::REASON_BITS`] holds them), `;`-separated in that order; empty
+    /// for none. Spelled here from the bits: a text column of them cost 29 bytes a contact for
+    /// the whole run, and spelling them from each reason's flag took a tenth of the writing
+    /// (every list with reasons read every flag of every row).
+    Reasons(&'static str, Arc<[Reason]>),
 }
 
 impl Cell {
@@ -54,13 +57,13 @@ impl Cell {
             | Cell::Instant(c)
             | Cell::YesNo(c)
             | Cell::Number(c)
-            | Cell::Named(c, _) => {
+            | Cell::Named(c, _)
+            | Cell::Reasons(c, _) => {
                 vec![c.to_string()]
             }
             Cell::Sources { .. } => [col::FILE, col::LINE, col::SOURCES]
                 .map(String::from)
                 .into(),
-            Cell::Reasons(reasons) => reasons.iter().map(|r| r.column()).collect(),
         }
     }
 }
@@ -80,8 +83,8 @@ enum Source<'a> {
         refs: &'a [String],
         names: &'a [String],
     },
-    /// Each reason's flags, and its name ([`Spelled`]).
-    Reasons(Vec<&'a BoolArray>, &'a Spelled),
+    /// Each row's reasons as bits, and each reason's name ([`Spelled`]).
+    Reasons(&'a U32Array, &'a Spelled),
     Named(Codes<'a>, &'a Spelled),
 }
 
@@ -211,9 +214,9 @@ pub struct Layout {
 impl Layout {
     pub fn new(cells: Arc<[(&'static str, Cell)]>, style: CsvStyle) -> PolarsResult<Layout> {
         for (_, cell) in cells.iter() {
-            if let Cell::Reasons(reasons) = cell {
-                // A row's reasons are spelled from the bits of one u64.
-                polars_ensure!(reasons.len() <= 64, ComputeError: "more than 64 reasons");
+            if let Cell::Reasons(_, reasons) = cell {
+                // A row's reasons are the bits of one u32.
+                polars_ensure!(reasons.len() <= 32, ComputeError: "more than 32 reasons");
             }
         }
         let separator = separator(style);
@@ -223,7 +226,7 @@ impl Layout {
                 Cell::Named(_, names) => Spelled::names(names, separator),
                 Cell::Sources { files, .. } => Spelled::files(files, separator),
                 // Reason names are plain words: they never need quoting.
-                Cell::Reasons(reasons) => Spelled::of(reasons.iter().map(|r| r.name())),
+                Cell::Reasons(_, reasons) => Spelled::of(reasons.iter().map(|r| r.name())),
                 _ => Spelled::default(),
             })
             .collect();
@@ -284,13 +287,7 @@ fn sources<'a>(frame: &'a DataFrame, layout: &'a Layout) -> PolarsResult<Vec<Sou
                 Cell::Guarded(c) => Source::Text(text(frame, c)?, true),
                 Cell::Instant(c) => Source::Instant(array(frame.column(c)?.i64()?)?),
                 Cell::YesNo(c) => Source::YesNo(array(frame.column(c)?.bool()?)?),
-                Cell::Reasons(reasons) => Source::Reasons(
-                    reasons
-                        .iter()
-                        .map(|r| array(frame.column(&r.column())?.bool()?))
-                        .collect::<PolarsResult<_>>()?,
-                    ahead,
-                ),
+                Cell::Reasons(c, _) => Source::Reasons(array(frame.column(c)?.u32()?)?, ahead),
                 Cell::Number(c) => Source::Number(array(frame.column(c)?.u64()?)?),
                 Cell::Named(c, _) => Source::Named(Codes::of(frame, c)?, ahead),
                 Cell::Sources { files, refs } => Source::Sources {
@@ -369,28 +366,6 @@ fn spell_refs(refs: &str, files: &[String], out: &mut String) {
     }
 }
 
-/// Each row's set reasons in `rows` as bits, the `k`th bit for the `k`th flag: read a
-/// column at a time, set bits only, instead of every flag's two bitmaps at every row.
-fn reason_bits(flags: &[&BoolArray], rows: Range<usize>, bits: &mut Vec<u64>) {
-    bits.clear();
-    bits.resize(rows.len(), 0);
-    for (k, flag) in flags.iter().enumerate() {
-        let values = flag.values().clone().sliced(rows.start, rows.len());
-        let valid = flag
-            .validity()
-            .map(|v| v.clone().sliced(rows.start, rows.len()));
-        for i in values.true_idx_iter() {
-            if valid.as_ref().is_none_or(|v| v.get_bit(i)) {
-                bits[i] |= 1 << k;
-            }
-        }
-    }
-}
-
-/// Rows spelled a block at a time: a block's reason bits stay in the cache while its rows are
-/// spelled.
-const BLOCK_ROWS: usize = 1024;
-
 /// Spells the rows of `rows` that `selected` has (all without it).
 fn push_rows(
     out: &mut Vec<u8>,
@@ -400,28 +375,14 @@ fn push_rows(
     separator: u8,
 ) {
     let mut scratch = String::new();
-    let mut bits: Vec<Vec<u64>> = columns.iter().map(|_| Vec::new()).collect();
-    let mut start = rows.start;
-    while start < rows.end {
-        let block = start..rows.end.min(start + BLOCK_ROWS);
-        for (column, bits) in columns.iter().zip(&mut bits) {
-            if let Source::Reasons(flags, _) = column {
-                reason_bits(flags, block.clone(), bits);
-            }
-        }
-        let mut push = |in_block: usize| {
-            let row = block.start + in_block;
-            push_row(out, &mut scratch, row, in_block, columns, &bits, separator);
-        };
-        match selected {
-            None => (0..block.len()).for_each(&mut push),
-            Some(selected) => selected
-                .clone()
-                .sliced(block.start, block.len())
-                .true_idx_iter()
-                .for_each(&mut push),
-        }
-        start = block.end;
+    let mut push = |row: usize| push_row(out, &mut scratch, row, columns, separator);
+    match selected {
+        None => rows.for_each(&mut push),
+        Some(selected) => selected
+            .clone()
+            .sliced(rows.start, rows.len())
+            .true_idx_iter()
+            .for_each(|i| push(rows.start + i)),
     }
 }
 
@@ -429,9 +390,7 @@ fn push_row(
     out: &mut Vec<u8>,
     scratch: &mut String,
     row: usize,
-    in_block: usize,
     columns: &[Source<'_>],
-    bits: &[Vec<u64>],
     separator: u8,
 ) {
     for (n, column) in columns.iter().enumerate() {
@@ -498,8 +457,8 @@ fn push_row(
                     names.push_to(code as usize, out);
                 }
             }
-            Source::Reasons(_, names) => {
-                let mut set = bits[n][in_block];
+            Source::Reasons(bits, names) => {
+                let mut set = bits.get(row).unwrap_or(0);
                 let mut first = true;
                 while set != 0 {
                     if !first {

@@ -303,7 +303,10 @@ pub fn tables(
         Cell::Named(Field::FirstName.name(), names.clone()),
     );
     let last_name = ("last_name", Cell::Named(Field::LastName.name(), names));
-    let reasons = ("reasons", Cell::Reasons(crate::decide::reasons().into()));
+    let reasons = (
+        "reasons",
+        Cell::Reasons(col::REASON_BITS, crate::decide::reasons().into()),
+    );
     let consent_date = ("consent_date", Cell::Instant(col::CONSENT_AT));
     let last_activity = ("last_activity", Cell::Instant(col::LAST_ACTIVITY));
     let mut audit_cells = vec![

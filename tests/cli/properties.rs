@@ -857,15 +857,15 @@ proptest! {
             Some(conditions.iter().map(Option::is_some).collect()),
         );
         columns.push(BooleanChunked::with_chunk("keep".into(), keep).into_column());
-        for (k, reason) in reasons.iter().take(3).enumerate() {
-            let set: Vec<bool> = (0..rows).map(|i| flags[(i + k) % flags.len()] & (1 << k) != 0).collect();
-            columns.push(Column::new(reason.column().into(), set));
-        }
+        let bits: Vec<u32> = (0..rows)
+            .map(|i| (0..3).fold(0, |bits, k| bits | (u32::from(flags[(i + k) % flags.len()]) & (1 << k))))
+            .collect();
+        columns.push(Column::new("bits".into(), bits));
         let frame = DataFrame::new(rows, columns).unwrap();
         let cells = vec![
             ("text", Cell::Text("text")),
             ("n", Cell::Number("n")),
-            ("reasons", Cell::Reasons(reasons[..3].to_vec().into())),
+            ("reasons", Cell::Reasons("bits", reasons[..3].to_vec().into())),
         ];
         let style = CsvStyle { excel: false };
         let mut selected: Vec<u8> = Vec::new();
@@ -911,10 +911,7 @@ proptest! {
             Column::new(col::LINE.into(), rows.iter().map(|r| r.3.1).collect::<Vec<_>>()),
             Column::new(col::SOURCES.into(), vec![None::<u32>; rows.len()]),
         ];
-        for (k, reason) in reasons.iter().take(take).enumerate() {
-            let set: Vec<bool> = rows.iter().map(|r| r.4 & (1 << k) != 0).collect();
-            columns.push(Column::new(reason.column().into(), set));
-        }
+        columns.push(Column::new("bits".into(), rows.iter().map(|r| u32::from(r.4)).collect::<Vec<_>>()));
         let frame = DataFrame::new(rows.len(), columns).unwrap();
         let spelled_at = frame
             .clone()
@@ -937,7 +934,7 @@ proptest! {
             ("at", Cell::Instant("at")),
             ("name", Cell::Named("code", names.clone())),
             ("source", Cell::Sources { files: files.clone().into(), refs: Vec::new().into() }),
-            ("reasons", Cell::Reasons(reasons[..take].to_vec().into())),
+            ("reasons", Cell::Reasons("bits", reasons[..take].to_vec().into())),
         ];
         let mut written: Vec<u8> = Vec::new();
         Table::whole(frame, cells).write(&mut written, CsvStyle { excel: false }).unwrap();
@@ -1012,5 +1009,30 @@ proptest! {
         let names = run.names();
         let spelled: Vec<&String> = recoded.iter().map(|c| &names[*c as usize]).collect();
         prop_assert_eq!(spelled, values.iter().rev().collect::<Vec<_>>());
+    }
+}
+
+proptest! {
+    /// A contact's reasons are packed as bits from each reason's answers: the bit is set at
+    /// exactly the rows the answer holds, whatever the bitmap's offset, over whole words of 64
+    /// rows and the rows after them.
+    #[test]
+    fn a_bit_is_set_where_its_rows_are(
+        rows in prop::collection::vec(any::<bool>(), 0..400),
+        offset in 0usize..70,
+        bit in 0u32..32,
+    ) {
+        use polars_arrow::bitmap::Bitmap;
+        let offset = offset.min(rows.len());
+        let all: Bitmap = rows.iter().copied().collect();
+        let answer = all.sliced(offset, rows.len() - offset);
+        // Another bit is set already, and stays.
+        let other = 1u32 << ((bit + 1) % 32);
+        let mut bits = vec![other; answer.len()];
+        listaudit::normalize::columns::set_bit_where(&answer, 1 << bit, &mut bits);
+        for (i, held) in rows[offset..].iter().enumerate() {
+            let expected = other | if *held { 1 << bit } else { 0 };
+            prop_assert_eq!(bits[i], expected, "row {}", i);
+        }
     }
 }
