@@ -185,7 +185,7 @@ fn audit_csv(bencher: Bencher, n: usize) {
     bencher.bench(|| {
         let mut out: Vec<u8> = Vec::with_capacity(n * 160);
         audit
-            .write(&mut out, listaudit::outputs::CsvStyle::default())
+            .write(&mut out, listaudit::outputs::CsvStyle::default(), 1)
             .unwrap();
         out
     });

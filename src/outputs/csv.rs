@@ -13,6 +13,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use polars_arrow::bitmap::Bitmap;
 
+use super::commit::Direct;
 use super::{CsvStyle, guard_of};
 use crate::decide::col;
 use crate::decide::rules::Reason;
@@ -508,19 +509,20 @@ pub fn separator(style: CsvStyle) -> u8 {
     if style.excel { b';' } else { b',' }
 }
 
-/// Spells the rows of `frame` that `selected` has (all without it) as `layout` says, on every
-/// core: each renders a run of rows into one of `buffers` (kept from one call to the next, so
-/// that their memory is reused). Returns how many buffers hold the rows, in order.
+/// Spells the rows of `frame` that `selected` has (all without it) as `layout` says, on
+/// `threads` threads: each renders a run of rows into one of `buffers` (kept from one call to
+/// the next, so that their memory is reused). Returns how many buffers hold the rows, in order.
 pub fn render(
     frame: &DataFrame,
     selected: Option<&Bitmap>,
     layout: &Layout,
+    threads: usize,
     buffers: &mut Vec<Vec<u8>>,
 ) -> PolarsResult<usize> {
     let frame = with_numbers(frame.clone(), &layout.cells)?;
     let columns = sources(&frame, layout)?;
     let rows = frame.height();
-    let per = rows.div_ceil(crate::parallel::cores()).max(4096);
+    let per = rows.div_ceil(threads.max(1)).max(4096);
     let runs = rows.div_ceil(per);
     buffers.resize_with(buffers.len().max(runs), Vec::new);
     let columns = &columns;
@@ -540,4 +542,88 @@ pub fn render(
     );
     buffers.splice(..0, filled);
     Ok(runs)
+}
+
+/// Rows spelled between two looks at how full a [`Chunk`] is.
+const CHUNK_ROWS: usize = 2048;
+
+/// Spells the rows of `frame` that `selected` has (all without it) as `layout` says into `out`,
+/// on this thread, a few thousand rows at a time; whenever `out` is full, `full` hands it on.
+pub fn render_into(
+    frame: &DataFrame,
+    selected: Option<&Bitmap>,
+    layout: &Layout,
+    out: &mut Chunk,
+    mut full: impl FnMut(&mut Chunk) -> PolarsResult<()>,
+) -> PolarsResult<()> {
+    let frame = with_numbers(frame.clone(), &layout.cells)?;
+    let columns = sources(&frame, layout)?;
+    let rows = frame.height();
+    for start in (0..rows).step_by(CHUNK_ROWS) {
+        let block = start..rows.min(start + CHUNK_ROWS);
+        push_rows(&mut out.bytes, block, selected, &columns, layout.separator);
+        if out.text().len() >= Chunk::BYTES {
+            full(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Spelled text whose first byte stands at an address aligned for a direct write
+/// ([`Direct::ALIGN`]), handed on in whole blocks of it ([`Chunk::carry_into`]): a direct
+/// writer then writes the text where it is. Spelling a table in runs on every core and
+/// copying each run into the writer's aligned block took 0.2 CPU-s of writing ten million
+/// contacts' lists.
+pub struct Chunk {
+    /// Unused bytes up to `start`, then the text.
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Chunk {
+    /// The text a chunk is handed on at: a direct write's size ([`Direct::BLOCK`]).
+    pub const BYTES: usize = Direct::BLOCK;
+
+    /// An empty chunk, with room for its text and the rows spelled past it before it is
+    /// handed on (more moves the text, which is then copied to be written).
+    pub fn new() -> Chunk {
+        let mut bytes: Vec<u8> = Vec::with_capacity(Self::BYTES + (1 << 20) + Direct::ALIGN);
+        let start = bytes
+            .as_ptr()
+            .align_offset(Direct::ALIGN)
+            .min(Direct::ALIGN);
+        bytes.resize(start, 0);
+        Chunk { bytes, start }
+    }
+
+    /// The text.
+    pub fn text(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    /// Appends `text`.
+    pub fn push(&mut self, text: &[u8]) {
+        self.bytes.extend_from_slice(text);
+    }
+
+    /// Empties the chunk.
+    pub fn clear(&mut self) {
+        self.bytes.truncate(self.start);
+    }
+
+    /// Moves the text past the last whole [`Direct::ALIGN`] bytes into `next`, emptied first:
+    /// this chunk then holds whole blocks only.
+    pub fn carry_into(&mut self, next: &mut Chunk) {
+        next.clear();
+        let whole = self.text().len() / Direct::ALIGN * Direct::ALIGN;
+        next.bytes
+            .extend_from_slice(&self.bytes[self.start + whole..]);
+        self.bytes.truncate(self.start + whole);
+    }
+}
+
+impl Default for Chunk {
+    fn default() -> Chunk {
+        Chunk::new()
+    }
 }

@@ -189,45 +189,132 @@ impl Table {
         Ok(Some(selected.into()))
     }
 
-    /// Writes the table as CSV in the run's style, slice by slice: while one slice is
-    /// written out, the next is spelled.
-    pub fn write(&self, writer: &mut (impl Write + Send), style: CsvStyle) -> PolarsResult<()> {
+    /// Writes the table as CSV in the run's style, slice by slice, spelled on `threads`
+    /// threads; a thread of its own hands the text to `writer`, while the next is spelled.
+    ///
+    /// On one thread the text is spelled into [`csv::Chunk`]s, which a direct writer writes
+    /// where they are. On more, each slice is spelled in runs, one a thread, and each run is
+    /// copied to be written. A run writes two tables at once, so on two cores each is spelled
+    /// on one: audit.csv holds every contact, and the other lists each contact about once
+    /// more, so the two writers' shares come out about even.
+    pub fn write(
+        &self,
+        writer: &mut (impl Write + Send),
+        style: CsvStyle,
+        threads: usize,
+    ) -> PolarsResult<()> {
+        if threads > 1 {
+            self.write_in_runs(writer, style, threads)
+        } else {
+            self.write_in_chunks(writer, style)
+        }
+    }
+
+    /// The slices of the table, each with the rows it has (all without a bitmap).
+    fn slices(&self) -> impl Iterator<Item = PolarsResult<(DataFrame, Option<Bitmap>)>> + '_ {
+        let rows = self.source.height();
+        (0..rows).step_by(SLICE_ROWS).map(move |offset| {
+            let slice = self
+                .source
+                .slice(offset as i64, SLICE_ROWS.min(rows - offset));
+            let selected = self.selected(&slice)?;
+            Ok(((self.plan)(slice.lazy()).collect()?, selected))
+        })
+    }
+
+    /// [`Table::write`] on one thread, a [`csv::Chunk`] at a time.
+    fn write_in_chunks(
+        &self,
+        writer: &mut (impl Write + Send),
+        style: CsvStyle,
+    ) -> PolarsResult<()> {
+        Self::pipelined(
+            writer,
+            3,
+            |to_fill, full| {
+                let stopped = || polars_err!(ComputeError: "the writer stopped");
+                let layout = csv::Layout::new(self.cells.clone(), style)?;
+                let mut out: csv::Chunk = to_fill.recv().map_err(|_| stopped())?;
+                // The header is the first chunk's start: written apart, it would put every block
+                // after it off the alignment.
+                out.push(&csv::header(&self.cells, style));
+                for slice in self.slices() {
+                    let (frame, selected) = slice?;
+                    csv::render_into(&frame, selected.as_ref(), &layout, &mut out, |out| {
+                        let mut next: csv::Chunk = to_fill.recv().map_err(|_| stopped())?;
+                        out.carry_into(&mut next);
+                        full.send(std::mem::replace(out, next))
+                            .map_err(|_| stopped())
+                    })?;
+                }
+                full.send(out).map_err(|_| stopped())
+            },
+            |chunk: &csv::Chunk| vec![chunk.text()],
+        )
+    }
+
+    /// [`Table::write`] on `threads` threads, each slice in runs.
+    fn write_in_runs(
+        &self,
+        writer: &mut (impl Write + Send),
+        style: CsvStyle,
+        threads: usize,
+    ) -> PolarsResult<()> {
         let io = |e: std::io::Error| polars_err!(ComputeError: "{e}");
         writer
             .write_all(&csv::header(&self.cells, style))
             .map_err(io)?;
-        let rows = self.source.height();
-        let (full, to_write) = std::sync::mpsc::sync_channel::<(Vec<Vec<u8>>, usize)>(1);
-        let (free, to_fill) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
-        for _ in 0..2 {
-            let _ = free.send(Vec::new());
+        Self::pipelined(
+            writer,
+            1,
+            |to_fill, full| {
+                let stopped = || polars_err!(ComputeError: "the writer stopped");
+                let layout = csv::Layout::new(self.cells.clone(), style)?;
+                for slice in self.slices() {
+                    let (frame, selected) = slice?;
+                    let mut buffers: (Vec<Vec<u8>>, usize) =
+                        to_fill.recv().map_err(|_| stopped())?;
+                    buffers.1 =
+                        csv::render(&frame, selected.as_ref(), &layout, threads, &mut buffers.0)?;
+                    full.send(buffers).map_err(|_| stopped())?;
+                }
+                Ok(())
+            },
+            |(buffers, runs): &(Vec<Vec<u8>>, usize)| {
+                buffers[..*runs].iter().map(Vec::as_slice).collect()
+            },
+        )
+    }
+
+    /// Runs `spell` with `spare` buffers of type `B` to fill (and one more, taken from them
+    /// and handed back in turn) while a thread of its own writes each filled buffer's parts
+    /// (`parts`) to `writer` in order, and hands the buffer back to be filled again.
+    fn pipelined<W: Write + Send, B: Default + Send>(
+        writer: &mut W,
+        spare: usize,
+        spell: impl FnOnce(
+            &std::sync::mpsc::Receiver<B>,
+            &std::sync::mpsc::SyncSender<B>,
+        ) -> PolarsResult<()>,
+        parts: impl Fn(&B) -> Vec<&[u8]> + Send,
+    ) -> PolarsResult<()> {
+        let io = |e: std::io::Error| polars_err!(ComputeError: "{e}");
+        let (full, to_write) = std::sync::mpsc::sync_channel::<B>(1);
+        let (free, to_fill) = std::sync::mpsc::channel::<B>();
+        for _ in 0..=spare {
+            let _ = free.send(B::default());
         }
         std::thread::scope(|scope| {
             let writing = scope.spawn(move || -> std::io::Result<()> {
-                for (buffers, runs) in to_write {
-                    for part in &buffers[..runs] {
+                for filled in to_write {
+                    for part in parts(&filled) {
                         writer.write_all(part)?;
                     }
-                    let _ = free.send(buffers);
+                    let _ = free.send(filled);
                 }
                 Ok(())
             });
-            let spelled = (|| -> PolarsResult<()> {
-                let stopped = || polars_err!(ComputeError: "the writer stopped");
-                let layout = csv::Layout::new(self.cells.clone(), style)?;
-                let mut offset = 0;
-                while offset < rows {
-                    let len = SLICE_ROWS.min(rows - offset);
-                    let slice = self.source.slice(offset as i64, len);
-                    let selected = self.selected(&slice)?;
-                    let frame = (self.plan)(slice.lazy()).collect()?;
-                    let mut buffers = to_fill.recv().map_err(|_| stopped())?;
-                    let runs = csv::render(&frame, selected.as_ref(), &layout, &mut buffers)?;
-                    full.send((buffers, runs)).map_err(|_| stopped())?;
-                    offset += len;
-                }
-                Ok(())
-            })();
+            let spelled = spell(&to_fill, &full);
             drop(full);
             // A failed write says more than the spelling that stopped because of it.
             writing

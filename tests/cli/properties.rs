@@ -236,7 +236,7 @@ proptest! {
         let mut out: Vec<u8> = Vec::new();
         use listaudit::outputs::Cell;
         listaudit::outputs::Table::whole(frame, vec![("text", Cell::Text("text")), ("n", Cell::Number("n"))])
-            .write(&mut out, listaudit::outputs::CsvStyle { excel })
+            .write(&mut out, listaudit::outputs::CsvStyle { excel }, 1)
             .unwrap();
         let bom = "\u{feff}".as_bytes();
         let body = if excel { out.strip_prefix(bom).expect("a BOM") } else { &out[..] };
@@ -869,10 +869,10 @@ proptest! {
         ];
         let style = CsvStyle { excel: false };
         let mut selected: Vec<u8> = Vec::new();
-        Table::of(&frame, Some(col("keep")), cells.clone()).write(&mut selected, style).unwrap();
+        Table::of(&frame, Some(col("keep")), cells.clone()).write(&mut selected, style, 1).unwrap();
         let filtered = frame.clone().lazy().filter(col("keep")).collect().unwrap();
         let mut expected: Vec<u8> = Vec::new();
-        Table::whole(filtered, cells).write(&mut expected, style).unwrap();
+        Table::whole(filtered, cells).write(&mut expected, style, 2).unwrap();
         let chosen = conditions.iter().filter(|c| **c == Some(true)).count();
         prop_assert_eq!(selected.iter().filter(|b| **b == b'\n').count(), chosen + 1);
         prop_assert_eq!(String::from_utf8(selected).unwrap(), String::from_utf8(expected).unwrap());
@@ -937,7 +937,7 @@ proptest! {
             ("reasons", Cell::Reasons("bits", reasons[..take].to_vec().into())),
         ];
         let mut written: Vec<u8> = Vec::new();
-        Table::whole(frame, cells).write(&mut written, CsvStyle { excel: false }).unwrap();
+        Table::whole(frame, cells).write(&mut written, CsvStyle { excel: false }, 1).unwrap();
         let guard = |s: &str| match s.as_bytes().first() {
             Some(b'=' | b'+' | b'-' | b'@') => format!("'{s}"),
             _ => s.to_string(),
