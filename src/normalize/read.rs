@@ -16,7 +16,7 @@ use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
 
 use super::date::{self, DateOrder, DateStats};
-use super::text::{Dictionary, Validity, trim};
+use super::text::{self, Dictionary, Validity, trim};
 use super::{DateColumn, EXAMPLE_ROWS, email, has_time, has_time_column, status_sources};
 use crate::fields::{Field, FieldKind};
 use crate::ingest::parts::{Parts, TextColumn, line_of};
@@ -409,6 +409,9 @@ enum Sink {
 /// Answers per distinct value, for a column of a few distinct values (a status, a yes/no).
 struct Memo<T> {
     seen: PlHashMap<Box<str>, T>,
+    /// A value of up to 12 bytes by its number ([`text::short_key_of`]): no text hashed or
+    /// compared (most statuses are that short).
+    short: PlHashMap<u128, T>,
     work: Box<dyn Fn(&str) -> T + Send + Sync>,
 }
 
@@ -421,6 +424,7 @@ impl<T: Copy> Memo<Option<T>> {
     ) -> Self {
         Memo {
             seen: PlHashMap::new(),
+            short: PlHashMap::new(),
             work: Box::new(move |v: &str| {
                 if trim(v).is_empty() {
                     None
@@ -438,12 +442,20 @@ impl<T: Copy> Memo<T> {
     const CAPACITY: usize = 4096;
 
     fn get(&mut self, value: &str) -> T {
-        if let Some(known) = self.seen.get(value) {
+        let short = text::short_key_of(value.as_bytes());
+        let known = match short {
+            Some(key) => self.short.get(&key),
+            None => self.seen.get(value),
+        };
+        if let Some(known) = known {
             return *known;
         }
         let answer = (self.work)(value);
-        if self.seen.len() < Self::CAPACITY {
-            self.seen.insert(value.into(), answer);
+        if self.seen.len() + self.short.len() < Self::CAPACITY {
+            match short {
+                Some(key) => self.short.insert(key, answer),
+                None => self.seen.insert(value.into(), answer),
+            };
         }
         answer
     }

@@ -523,10 +523,9 @@ impl Dictionary {
     /// The code of `value`, a new value given the next.
     #[inline]
     pub fn code(&mut self, value: &str) -> PolarsResult<i32> {
-        if value.len() <= View::MAX_INLINE_SIZE as usize {
-            self.code_short(short_key_of(value.as_bytes()), || value)
-        } else {
-            self.code_long(value)
+        match short_key_of(value.as_bytes()) {
+            Some(key) => self.code_short(key, || value),
+            None => self.code_long(value),
         }
     }
 
@@ -603,11 +602,15 @@ impl Dictionary {
     }
 }
 
-/// [`short_key`] of a value of up to 12 bytes, from its bytes: two loads that overlap where
-/// it is 4 bytes or longer. Copying the value into a view first was a call to `memcpy`.
+/// [`short_key`] of a value of up to 12 bytes, from its bytes (none for a longer one): two
+/// loads that overlap where it is 4 bytes or longer. Copying the value into a view first was
+/// a call to `memcpy`.
 #[inline(always)]
-fn short_key_of(bytes: &[u8]) -> u128 {
+pub(crate) fn short_key_of(bytes: &[u8]) -> Option<u128> {
     let n = bytes.len();
+    if n > View::MAX_INLINE_SIZE as usize {
+        return None;
+    }
     let overlapping = |head: u128, tail: &[u8; 4]| {
         head | u128::from(u32::from_le_bytes(*tail)) << (8 * n.saturating_sub(4))
     };
@@ -623,7 +626,7 @@ fn short_key_of(bytes: &[u8]) -> u128 {
             .rev()
             .fold(0, |key, byte| key << 8 | u128::from(*byte)),
     };
-    n as u128 | text << 32
+    Some(n as u128 | text << 32)
 }
 
 /// The key of a value of up to 12 bytes: its inline view (the length, then the bytes), with
