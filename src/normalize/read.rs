@@ -159,8 +159,9 @@ impl Plan {
     }
 }
 
-/// What one batch's records say about the date columns, for [`super::DateSurvey::add_found`]:
-/// the records a rejected row aside (those the record-level pass would have read).
+/// What one batch's records say beside its columns: about the date columns, for
+/// [`super::DateSurvey::add_found`] (the records a rejected row aside, those the record-level
+/// pass would have read), the records with no address, and the names its codes stand for.
 #[derive(Debug, Default)]
 pub struct Survey {
     /// Per column of the survey, in order.

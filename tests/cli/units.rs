@@ -528,48 +528,54 @@ fn a_hash_read_ahead_is_the_bytes_hash() {
 /// A table spelled on one thread is handed to a direct writer in whole aligned blocks, which
 /// go past the page cache where they are (the writer stays direct); spelled in runs on two
 /// threads and copied, it is the same text. Over several blocks, so that each block's tail is
-/// carried into the next.
+/// carried into the next; and with rows so long that a chunk outgrows its room (its text then
+/// moves, and the chunk starts aligned again when it is reused).
 #[test]
 fn a_table_spelled_on_one_thread_is_written_as_on_two() {
     use listaudit::outputs::commit::Direct;
     use listaudit::outputs::{Cell, CsvStyle, Table};
     use polars::prelude::*;
-    let rows = 250_000;
-    let frame = DataFrame::new(
-        rows,
-        vec![
-            Column::new(
-                "text".into(),
-                (0..rows)
-                    .map(|i| (i % 11 != 0).then(|| format!("row {i}, {}", "x".repeat(i % 97))))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new("n".into(), (0..rows as u64).collect::<Vec<_>>()),
-        ],
-    )
-    .unwrap();
-    let table = Table::whole(
-        frame,
-        vec![("text", Cell::Text("text")), ("n", Cell::Number("n"))],
-    );
-    let style = CsvStyle { excel: false };
-    let mut in_runs = Vec::new();
-    table.write(&mut in_runs, style, 2).unwrap();
-    let mut on_one = Vec::new();
-    table.write(&mut on_one, style, 1).unwrap();
-    assert!(in_runs.len() > 3 * Direct::BLOCK, "{} bytes", in_runs.len());
-    assert_eq!(on_one, in_runs);
-
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("table.csv");
-    let mut writer = Direct::new(std::fs::File::create(&path).unwrap(), true);
-    let direct = writer.is_direct();
-    table.write(&mut writer, style, 1).unwrap();
-    // Every block went past the page cache from where it was spelled: a direct write of
-    // another address or length is refused, and the writer then goes on through the cache.
-    assert_eq!(writer.is_direct(), direct);
-    writer.finish().unwrap().sync_all().unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), in_runs);
+    for (rows, width) in [(250_000, 0), (12_000, 1_000)] {
+        let frame = DataFrame::new(
+            rows,
+            vec![
+                Column::new(
+                    "text".into(),
+                    (0..rows)
+                        .map(|i| {
+                            (i % 11 != 0)
+                                .then(|| format!("row {i}, {}", "x".repeat(width + i % 97)))
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new("n".into(), (0..rows as u64).collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap();
+        let table = Table::whole(
+            frame,
+            vec![("text", Cell::Text("text")), ("n", Cell::Number("n"))],
+        );
+        let style = CsvStyle { excel: false };
+        let mut in_runs = Vec::new();
+        table.write(&mut in_runs, style, 2).unwrap();
+        let mut on_one = Vec::new();
+        table.write(&mut on_one, style, 1).unwrap();
+        assert!(in_runs.len() > 2 * Direct::BLOCK, "{} bytes", in_runs.len());
+        assert_eq!(on_one, in_runs);
+
+        let path = dir.path().join(format!("table-{rows}.csv"));
+        let mut writer = Direct::new(std::fs::File::create(&path).unwrap(), true);
+        let direct = writer.is_direct();
+        table.write(&mut writer, style, 1).unwrap();
+        // Every block went past the page cache from where it was spelled, or was copied: a
+        // direct write of another address or length is refused, and the writer then goes on
+        // through the cache.
+        assert_eq!(writer.is_direct(), direct);
+        writer.finish().unwrap().sync_all().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), in_runs);
+    }
 
     // Whole aligned blocks that come after bytes the writer holds are written after them.
     let path = dir.path().join("held.csv");
