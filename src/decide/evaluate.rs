@@ -1,7 +1,7 @@
 //! Evaluates the rule tables of [`super::rules`] over a frame of rows or contacts.
 
 use polars::prelude::*;
-use polars_arrow::array::{BooleanArray, PrimitiveArray};
+use polars_arrow::array::{Array, BooleanArray, PrimitiveArray};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
 use super::col;
@@ -212,7 +212,7 @@ impl<'a, 'c> Rules<'a, 'c> {
                 let values: &BooleanChunked = values.bool()?;
                 known_true(&!values)
             }
-            Cond::Present(c) => known_true(&self.frame.column(c)?.is_not_null()),
+            Cond::Present(c) => holds_value(self.frame.column(c)?)?,
             Cond::OneOf(c, values) => self.one_of(c, values)?,
             Cond::Is(c, v) => self.one_of(c, &[*v])?,
             Cond::Matches(c, p) => {
@@ -416,6 +416,38 @@ impl<'a, 'c> Rules<'a, 'c> {
 }
 
 /// Where a Boolean column is true; a null is not.
+/// Where a column holds a value: not null, and for text not empty. A text cell of white
+/// space only is read as empty text (the readers trim it), and no more shows an IP, a source or
+/// a consent text than an empty cell does (SPEC §3.1: "no IP", "not empty").
+fn holds_value(column: &Column) -> PolarsResult<Bitmap> {
+    if column.dtype() != &DataType::String {
+        return Ok(known_true(&column.is_not_null()));
+    }
+    if let Column::Scalar(constant) = column {
+        let filled = constant
+            .scalar()
+            .value()
+            .extract_str()
+            .is_some_and(|text| !text.is_empty());
+        let mut bits = MutableBitmap::with_capacity(column.len());
+        bits.extend_constant(column.len(), filled);
+        return Ok(bits.into());
+    }
+    Ok(joined(
+        column
+            .as_materialized_series()
+            .str()?
+            .downcast_iter()
+            .map(|array| {
+                let filled: Bitmap = array.views().iter().map(|view| view.length > 0).collect();
+                match array.validity() {
+                    Some(valid) => &filled & valid,
+                    None => filled,
+                }
+            }),
+    ))
+}
+
 fn known_true(values: &BooleanChunked) -> Bitmap {
     joined(values.downcast_iter().map(|array| match array.validity() {
         Some(valid) => array.values() & valid,

@@ -375,6 +375,38 @@ fn incomplete_proof_is_asked_again() {
     assert_eq!(list[0]["reasons"], "incomplete-proof");
 }
 
+/// A cell of white space only shows no IP, no source and no consent text (SPEC §3.1: "no IP",
+/// a meaningful source is "not empty"): the contact is asked again, whichever reader reads
+/// the file (a ragged row at its end sends it to the record-level pass).
+#[test]
+fn a_blank_ip_source_or_consent_text_is_no_proof() {
+    let thin = |email: &'static str, blank: &'static str| {
+        let mut pairs = vec![("optin_ip", ""), ("source", "")];
+        pairs.retain(|(k, _)| *k != blank);
+        pairs.push((blank, "\"  \""));
+        good(email, &pairs)
+    };
+    let rows = [
+        thin("ip@example.com", "optin_ip"),
+        thin("source@example.com", "source"),
+        thin("text@example.com", "consent_text"),
+    ];
+    for ragged in [false, true] {
+        let case = Case::new();
+        let mut lines: Vec<&str> = rows.iter().map(String::as_str).collect();
+        if ragged {
+            lines.push("ragged@example.com,too,few");
+        }
+        case.write("list.csv", export(HEADER, &lines));
+        case.write("policy.toml", "max_reject_pct = 100\n");
+        let run = case.audit(&["list.csv"], &["--policy", "policy.toml"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for email in ["ip@example.com", "source@example.com", "text@example.com"] {
+            assert_decision(&case, email, "repermission", "incomplete-proof");
+        }
+    }
+}
+
 #[test]
 fn evidence_levels() {
     let no_how = [("optin_ip", ""), ("source", "")];
