@@ -698,7 +698,9 @@ impl Coded {
             .encode(rows, col::STATUS_UNKNOWN_VALUE)?;
         for name in [Field::FirstName.name(), Field::LastName.name()] {
             rows = match rows.column(name)?.dtype() {
-                DataType::String => self.names.encode(rows, name)?,
+                // As the reader codes them: a name of white space only (trimmed to empty) is
+                // none, so that a repeated address takes its first name that is there.
+                DataType::String => self.names.encode(text::empty_as_none(rows, name)?, name)?,
                 _ => self.names.recode(rows, name, names)?,
             };
         }

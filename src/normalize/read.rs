@@ -38,7 +38,8 @@ enum SinkPlan {
     Email,
     /// Trimmed text (white space only is empty text; an empty cell is none).
     Text(String),
-    /// A name: trimmed text as [`Text`](SinkPlan::Text) says, held as its code in the batch's
+    /// A name: trimmed text (white space only is none, so that a repeated address takes its
+    /// first name that is there, not a blank one), held as its code in the batch's
     /// dictionary of names ([`Survey::names`]), which the run's dictionary takes a distinct
     /// name at a time. A text column of each, coded afterwards row by row, was written and
     /// read again: coding the names here took reading ten million rows from 4.21-4.24 to
@@ -308,11 +309,12 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
             match &mut self.sinks[sink] {
                 Sink::Survey(i) => self.surveyed[*i] = Some((raw, escaped)),
                 Sink::Name { codes, validity } => {
-                    let code = match text {
+                    // A name of white space only is none: a later row's name is taken instead.
+                    let code = match trim(text) {
                         "" => None,
-                        text => self
+                        name => self
                             .names
-                            .code(trim(text))
+                            .code(name)
                             .map_err(|e| self.failed.get_or_insert(e))
                             .ok(),
                     };

@@ -464,6 +464,29 @@ fn remembered<K: std::hash::Hash + Eq, T: Copy>(
     answer
 }
 
+/// `frame` with the empty values of its text column `name` made none.
+pub fn empty_as_none(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
+    let column = frame.column(name)?;
+    if matches!(column, Column::Scalar(_)) {
+        return Ok(frame);
+    }
+    let chunks: Vec<Utf8ViewArray> = column
+        .str()?
+        .downcast_iter()
+        .map(|array| {
+            let filled: Bitmap = array.views().iter().map(|view| view.length > 0).collect();
+            let valid = match array.validity() {
+                Some(valid) => valid & &filled,
+                None => filled,
+            };
+            array.clone().with_validity(Some(valid))
+        })
+        .collect();
+    let column = StringChunked::from_chunk_iter(name.into(), chunks);
+    frame.with_column(column.into_column())?;
+    Ok(frame)
+}
+
 /// Text values held as numbers: each distinct value gets the next code. A column of codes is 4
 /// bytes a row where text took 16, even where it is null. This is for the text columns that
 /// only the outputs and the report spell: those that are null on almost every row (an unknown

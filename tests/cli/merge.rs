@@ -249,3 +249,30 @@ fn consent_comes_from_the_first_record_among_ties() {
         assert_eq!(rows[0]["consent_date_column"], column, "{first} first");
     }
 }
+
+/// Names are the first ones that are there: a name of white space only is none, so a repeated
+/// address takes the name of a later row, and a contact with only a blank name has none (an
+/// empty cell, not `""`). Whichever reader reads the file (a ragged row at its end sends it to
+/// the record-level pass).
+#[test]
+fn a_blank_name_gives_way_to_a_later_one() {
+    let rows = [
+        good("ann@example.com", &[("first name", "\"  \"")]),
+        good("ann@example.com", &[("first name", "Ann")]),
+        good("bob@example.com", &[("first name", " ")]),
+    ];
+    for ragged in [false, true] {
+        let case = Case::new();
+        let mut lines: Vec<&str> = rows.iter().map(String::as_str).collect();
+        if ragged {
+            lines.push("ragged@example.com,too,few");
+        }
+        case.write("list.csv", export(HEADER, &lines));
+        case.write("policy.toml", "max_reject_pct = 100\n");
+        let run = case.audit(&["list.csv"], &["--policy", "policy.toml"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let keep = case.read("out/keep.csv");
+        assert!(keep.contains("\nann@example.com,Ann,,"), "{keep}");
+        assert!(keep.contains("\nbob@example.com,,,"), "{keep}");
+    }
+}
