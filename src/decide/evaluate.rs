@@ -1,7 +1,7 @@
 //! Evaluates the rule tables of [`super::rules`] over a frame of rows or contacts.
 
 use polars::prelude::*;
-use polars_arrow::array::{Array, BooleanArray, PrimitiveArray};
+use polars_arrow::array::{BooleanArray, PrimitiveArray};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 
 use super::col;
@@ -415,7 +415,6 @@ impl<'a, 'c> Rules<'a, 'c> {
     }
 }
 
-/// Where a Boolean column is true; a null is not.
 /// Where a column holds a value: not null, and for text not empty. A text cell of white
 /// space only is read as empty text (the readers trim it), and no more shows an IP, a source or
 /// a consent text than an empty cell does (SPEC §3.1: "no IP", "not empty").
@@ -438,16 +437,11 @@ fn holds_value(column: &Column) -> PolarsResult<Bitmap> {
             .as_materialized_series()
             .str()?
             .downcast_iter()
-            .map(|array| {
-                let filled: Bitmap = array.views().iter().map(|view| view.length > 0).collect();
-                match array.validity() {
-                    Some(valid) => &filled & valid,
-                    None => filled,
-                }
-            }),
+            .map(text::non_empty),
     ))
 }
 
+/// Where a Boolean column is true; a null is not.
 fn known_true(values: &BooleanChunked) -> Bitmap {
     joined(values.downcast_iter().map(|array| match array.validity() {
         Some(valid) => array.values() & valid,

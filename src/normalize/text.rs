@@ -464,6 +464,15 @@ fn remembered<K: std::hash::Hash + Eq, T: Copy>(
     answer
 }
 
+/// Where a text array holds a value that is not empty, a bit a value.
+pub fn non_empty(array: &Utf8ViewArray) -> Bitmap {
+    let filled: Bitmap = array.views().iter().map(|view| view.length > 0).collect();
+    match array.validity() {
+        Some(valid) => &filled & valid,
+        None => filled,
+    }
+}
+
 /// `frame` with the empty values of its text column `name` made none.
 pub fn empty_as_none(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
     let column = frame.column(name)?;
@@ -473,14 +482,7 @@ pub fn empty_as_none(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame
     let chunks: Vec<Utf8ViewArray> = column
         .str()?
         .downcast_iter()
-        .map(|array| {
-            let filled: Bitmap = array.views().iter().map(|view| view.length > 0).collect();
-            let valid = match array.validity() {
-                Some(valid) => valid & &filled,
-                None => filled,
-            };
-            array.clone().with_validity(Some(valid))
-        })
+        .map(|array| array.clone().with_validity(Some(non_empty(array))))
         .collect();
     let column = StringChunked::from_chunk_iter(name.into(), chunks);
     frame.with_column(column.into_column())?;
