@@ -163,7 +163,12 @@ fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> 
     }
     let unknowns = columns::bits_where(&most, |rank| rank == unknown);
     let written = if unknowns.set_bits() == 0 {
-        StringChunked::full_null(col::STATUS_UNKNOWN_VALUE.into(), height)
+        // A constant: a column of nulls cost 16 bytes a row, zeroed.
+        Column::new_scalar(
+            col::STATUS_UNKNOWN_VALUE.into(),
+            Scalar::null(DataType::String),
+            height,
+        )
     } else {
         let raws = said
             .iter()
@@ -181,10 +186,11 @@ fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> 
             .true_idx_iter()
             .for_each(|row| written[row] = value(row));
         StringChunked::from_iter_options(col::STATUS_UNKNOWN_VALUE.into(), written.into_iter())
+            .into_column()
     };
     Ok([
         Int32Chunked::from_vec(col::STATUS_RANK.into(), most).into_column(),
-        written.into_column(),
+        written,
     ])
 }
 

@@ -402,7 +402,9 @@ enum Sink {
     Status {
         ranks: Vec<i32>,
         validity: Validity,
-        raw: TextColumn,
+        /// The values as written where no word of the source knows them; made at the first
+        /// such value (a list has few or none: a column of nulls cost 16 bytes a row).
+        raw: Option<TextColumn>,
         memo: Memo<Option<i32>>,
         unknown: i32,
     },
@@ -498,7 +500,7 @@ impl Sink {
                 Sink::Status {
                     ranks: Vec::with_capacity(rows),
                     validity: Validity::with_capacity(rows),
-                    raw: TextColumn::with_capacity(rows),
+                    raw: None,
                     memo: Memo::looked_up(ranks_of, move |rank| {
                         Some(rank.copied().unwrap_or(unknown))
                     }),
@@ -571,10 +573,17 @@ impl Sink {
                 } else {
                     memo.get(text)
                 };
+                // The value as written is read only where no word of the source knows it.
+                if rank == Some(*unknown) && raw.is_none() {
+                    let mut column = TextColumn::with_capacity(ranks.capacity());
+                    ranks.iter().for_each(|_| column.push_text(None::<&str>));
+                    *raw = Some(column);
+                }
+                if let Some(raw) = raw {
+                    raw.push_text((rank == Some(*unknown)).then(|| trim(text)));
+                }
                 ranks.push(rank.unwrap_or(0));
                 validity.push(rank.is_some());
-                // The value as written is read only where no word of the source knows it.
-                raw.push_text((rank == Some(*unknown)).then(|| trim(text)));
             }
             Sink::Name { .. } | Sink::Survey(_) => {}
         }
@@ -620,7 +629,9 @@ impl Sink {
             } => {
                 ranks.pop();
                 validity.pop();
-                raw.pop();
+                if let Some(raw) = raw {
+                    raw.pop();
+                }
             }
             Sink::Survey(_) => {}
         }
@@ -687,11 +698,15 @@ impl Sink {
                 },
                 SinkPlan::Status { rank, raw, .. },
             ) => {
+                let rows = ranks.len();
                 columns.push(
                     Int32Chunked::from_vec_validity(rank.into(), ranks, validity.finish())
                         .into_column(),
                 );
-                columns.push(raw_column.finish(raw).into_column());
+                columns.push(match raw_column {
+                    Some(column) => column.finish(raw).into_column(),
+                    None => Column::new_scalar(raw.into(), Scalar::null(DataType::String), rows),
+                });
             }
             _ => {}
         }
