@@ -591,3 +591,51 @@ fn a_table_spelled_on_one_thread_is_written_as_on_two() {
     expected.extend_from_slice(&aligned[start..]);
     assert_eq!(std::fs::read(&path).unwrap(), expected);
 }
+
+/// A write that fails part of the way through a table stops its spelling and is what the
+/// table's write returns, on one thread or two: the spelling waits on no buffer the writer
+/// will never hand back.
+#[test]
+fn a_failed_write_stops_the_table_with_its_error() {
+    use listaudit::outputs::{Cell, CsvStyle, Table};
+    use polars::prelude::*;
+    /// Takes `left` bytes, then fails.
+    struct Failing {
+        left: usize,
+    }
+    impl std::io::Write for Failing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("the disk is full"));
+            }
+            let n = buf.len().min(self.left);
+            self.left -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let rows = 400_000;
+    let frame = DataFrame::new(
+        rows,
+        vec![Column::new(
+            "text".into(),
+            (0..rows)
+                .map(|i| format!("row {i} of a table too long to write"))
+                .collect::<Vec<_>>(),
+        )],
+    )
+    .unwrap();
+    let table = Table::whole(frame, vec![("text", Cell::Text("text"))]);
+    for threads in [1, 2] {
+        let mut writer = Failing { left: 5 << 20 };
+        let error = table
+            .write(&mut writer, CsvStyle { excel: false }, threads)
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("the disk is full"),
+            "{threads}: {error}"
+        );
+    }
+}
