@@ -428,9 +428,7 @@ fn holds_value(column: &Column) -> PolarsResult<Bitmap> {
             .value()
             .extract_str()
             .is_some_and(|text| !text.is_empty());
-        let mut bits = MutableBitmap::with_capacity(column.len());
-        bits.extend_constant(column.len(), filled);
-        return Ok(bits.into());
+        return Ok(Bitmap::new_with_value(filled, column.len()));
     }
     Ok(joined(
         column

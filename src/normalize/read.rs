@@ -442,27 +442,12 @@ impl<T: Copy> Memo<Option<T>> {
 }
 
 impl<T: Copy> Memo<T> {
-    /// Distinct values remembered at most; a column of mostly distinct values is worked out
-    /// value by value.
-    const CAPACITY: usize = 4096;
-
     fn get(&mut self, value: &str) -> T {
-        let short = text::short_key_of(value.as_bytes());
-        let known = match short {
-            Some(key) => self.short.get(&key),
-            None => self.seen.get(value),
-        };
-        if let Some(known) = known {
-            return *known;
+        let work = || (self.work)(value);
+        match text::short_key_of(value.as_bytes()) {
+            Some(key) => text::remembered(&mut self.short, &key, || key, work),
+            None => text::remembered(&mut self.seen, value, || value.into(), work),
         }
-        let answer = (self.work)(value);
-        if self.seen.len() + self.short.len() < Self::CAPACITY {
-            match short {
-                Some(key) => self.short.insert(key, answer),
-                None => self.seen.insert(value.into(), answer),
-            };
-        }
-        answer
     }
 }
 

@@ -408,7 +408,7 @@ impl<'a> Numbered<'a> {
     }
 }
 
-/// Results per distinct value, for the first [`Memo::CAPACITY`] distinct values: a column of
+/// Results per distinct value, for the first [`MEMO_CAPACITY`] distinct values: a column of
 /// mostly distinct values (addresses) is worked out value by value without filling memory.
 /// A value of up to 12 bytes can be looked up by its view ([`Memo::get_view`]), a number,
 /// without hashing or comparing its text: most sources are that short.
@@ -427,8 +427,6 @@ impl<T> Default for Memo<'_, T> {
 }
 
 impl<'a, T: Copy> Memo<'a, T> {
-    const CAPACITY: usize = 4096;
-
     /// [`Memo::get`] of the value `view` holds, which `value` spells.
     fn get_view(
         &mut self,
@@ -439,30 +437,41 @@ impl<'a, T: Copy> Memo<'a, T> {
         if view.length > View::MAX_INLINE_SIZE {
             return self.get(value(), work);
         }
-        remembered(&mut self.short, short_key(view), || work(value()))
+        let key = short_key(view);
+        remembered(&mut self.short, &key, || key, || work(value()))
     }
 
     fn get(&mut self, value: &'a str, work: impl FnOnce(&str) -> T) -> T {
-        remembered(&mut self.seen, value, || work(value))
+        remembered(&mut self.seen, &value, || value, || work(value))
     }
 }
 
-/// What `seen` holds for `key`, else `work`'s answer, remembered while `seen` holds fewer than
-/// [`Memo::CAPACITY`] answers.
-fn remembered<K: std::hash::Hash + Eq, T: Copy>(
+/// What `seen` holds for `key`, else `work`'s answer, remembered (under `owned`, the key as
+/// the table holds it) while `seen` holds fewer than [`MEMO_CAPACITY`] answers.
+pub(crate) fn remembered<K, Q, T>(
     seen: &mut PlHashMap<K, T>,
-    key: K,
+    key: &Q,
+    owned: impl FnOnce() -> K,
     work: impl FnOnce() -> T,
-) -> T {
-    if let Some(known) = seen.get(&key) {
+) -> T
+where
+    K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
+    Q: std::hash::Hash + Eq + ?Sized,
+    T: Copy,
+{
+    if let Some(known) = seen.get(key) {
         return *known;
     }
     let answer = work();
-    if seen.len() < Memo::<T>::CAPACITY {
-        seen.insert(key, answer);
+    if seen.len() < MEMO_CAPACITY {
+        seen.insert(owned(), answer);
     }
     answer
 }
+
+/// Distinct values a memo of answers ([`remembered`]) holds at most in a table: a column of
+/// mostly distinct values is worked out value by value without filling memory.
+pub(crate) const MEMO_CAPACITY: usize = 4096;
 
 /// Where a text array holds a value that is not empty, a bit a value.
 pub fn non_empty(array: &Utf8ViewArray) -> Bitmap {

@@ -184,17 +184,10 @@ impl Direct {
         Ok(())
     }
 
-    /// Goes on through the page cache.
-    fn buffered(&mut self) -> std::io::Result<()> {
-        set_direct(&self.file, false)?;
-        self.direct = false;
-        Ok(())
-    }
-
     /// Writes the rest and gives the file back, for its sync.
     pub fn finish(mut self) -> std::io::Result<File> {
         if self.direct && !self.filled.is_multiple_of(Self::ALIGN) {
-            self.buffered()?;
+            buffered(&self.file, &mut self.direct)?;
         }
         self.write_block()?;
         Ok(self.file)
@@ -213,18 +206,23 @@ fn write_out(file: &File, direct: &mut bool, bytes: &[u8]) -> std::io::Result<()
             Ok(n) => {
                 done += n;
                 if done < bytes.len() && *direct {
-                    set_direct(file, false)?;
-                    *direct = false;
+                    buffered(file, direct)?;
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if *direct && e.kind() == std::io::ErrorKind::InvalidInput => {
-                set_direct(file, false)?;
-                *direct = false;
+                buffered(file, direct)?;
             }
             Err(e) => return Err(e),
         }
     }
+    Ok(())
+}
+
+/// Goes on through the page cache.
+fn buffered(file: &File, direct: &mut bool) -> std::io::Result<()> {
+    set_direct(file, false)?;
+    *direct = false;
     Ok(())
 }
 
