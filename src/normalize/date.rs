@@ -44,30 +44,70 @@ pub struct Parsed {
 const MS_PER_DAY: i64 = 86_400_000;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-#[inline]
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let m = month as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The years [`civil_day`] looks up: every year of four digits.
+const TABLE_YEARS: usize = 10_000;
+
+/// Per year from 0: the days from 1970-01-01 to its 1 January, doubled, plus one in a leap
+/// year.
+static YEAR_STARTS: [i32; TABLE_YEARS] = {
+    let mut starts = [0i32; TABLE_YEARS];
+    let mut y = 0;
+    while y < TABLE_YEARS {
+        let year = y as i64;
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        starts[y] = (days_from_civil(year, 1, 1) * 2) as i32 + leap as i32;
+        y += 1;
+    }
+    starts
+};
+
+/// Per kind of year (common, leap): the days before each month (from 0), and after its last.
+const MONTH_STARTS: [[u16; 13]; 2] = [
+    [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365],
+    [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366],
+];
+
+/// Days since 1970-01-01 of a date, or `None` when there is no such date (month 13, 31 April,
+/// 29 February of a common year). A year of four digits (almost every value) is looked up
+/// in [`YEAR_STARTS`]: worked out from the year, the days took a fifth of the time of
+/// reading each consent date of ten million rows; any other year is worked out.
+#[inline]
+pub fn civil_day(year: i64, month: u32, day: u32) -> Option<i64> {
+    let (start, leap) = match usize::try_from(year).ok().and_then(|y| YEAR_STARTS.get(y)) {
+        Some(&entry) => (Some(i64::from(entry >> 1)), (entry & 1) as usize),
+        None => (None, usize::from(is_leap(year))),
+    };
+    let month = month as usize;
+    if month == 0 || month > 12 || day == 0 {
+        return None;
+    }
+    let (before, next) = (MONTH_STARTS[leap][month - 1], MONTH_STARTS[leap][month]);
+    if day > u32::from(next - before) {
+        return None;
+    }
+    Some(match start {
+        Some(start) => start + i64::from(before) + i64::from(day) - 1,
+        None => days_from_civil(year, month as u32, day),
+    })
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 /// The instant of midnight UTC that starts the given day.
 pub fn start_of_day_millis(year: i32, month: u32, day: u32) -> i64 {
     days_from_civil(i64::from(year), month, day) * MS_PER_DAY
-}
-
-#[inline]
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
 }
 
 struct Cursor<'a> {
@@ -170,10 +210,7 @@ fn parse_iso(b: &[u8]) -> Option<Parsed> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let year = i64::from(year);
-    if month == 0 || month > 12 || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let mut millis = days_from_civil(year, month, day) * MS_PER_DAY;
+    let mut millis = civil_day(year, month, day)? * MS_PER_DAY;
     if b.len() == 19 {
         if !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
             return None;
@@ -206,10 +243,7 @@ pub fn parse_general(value: &str, order: DateOrder) -> Option<Parsed> {
         pos: 0,
     };
     let (year, month, day) = parse_date_part(&mut cur, order)?;
-    if month == 0 || month > 12 || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    let mut millis = days_from_civil(year, month, day) * MS_PER_DAY;
+    let mut millis = civil_day(year, month, day)? * MS_PER_DAY;
     if cur.at_end() {
         return Some(Parsed {
             millis,

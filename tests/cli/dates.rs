@@ -110,3 +110,37 @@ fn unparseable_values_are_counted_per_column_in_the_report() {
     // A value that cannot be read is missing: b has no consent date now.
     assert_eq!(case.audit_rows()["b@example.com"]["evidence"], "none");
 }
+
+/// The days of a date are chrono's, through the table of years and past it, and a date that
+/// does not exist is none: every day of 1900-2100, and the ends of February and of the year of
+/// every year from -500 to 10 500.
+#[test]
+fn a_date_is_the_day_chrono_counts_or_none() {
+    use chrono::NaiveDate;
+    use listaudit::normalize::date::civil_day;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    let check = |y: i32, m: u32, d: u32| {
+        let expected = NaiveDate::from_ymd_opt(y, m, d).map(|date| (date - epoch).num_days());
+        assert_eq!(civil_day(i64::from(y), m, d), expected, "{y}-{m}-{d}");
+    };
+    for y in 1900..=2100 {
+        for m in 0..=13 {
+            for d in 0..=32 {
+                check(y, m, d);
+            }
+        }
+    }
+    for y in -500..=10_500 {
+        for (m, d) in [
+            (1, 1),
+            (2, 28),
+            (2, 29),
+            (2, 30),
+            (3, 1),
+            (12, 31),
+            (12, 32),
+        ] {
+            check(y, m, d);
+        }
+    }
+}
