@@ -6,29 +6,34 @@
 //! of the quotes before them, and the delimiters and line feeds outside quotes are the cells'
 //! ends. A byte at a time, or a search per cell, cost more than the cells' own work: most
 //! cells are a dozen bytes.
+//!
+//! The bytes are checked to be UTF-8 as they are split, so the cells are handed over as text:
+//! a block of ASCII bytes is UTF-8, and from a block of any other bytes on a window is checked
+//! just ahead of the blocks split. Checked whole before the split, the bytes were read from
+//! memory twice.
 
 /// What [`split`] hands each cell and record to; `'a` is the split bytes' lifetime.
 pub trait Cells<'a> {
     /// The cell of field `field` (from 0) of the current record: its text without the quotes
     /// around it, and whether that text holds doubled quotes (`""` for each `"`, see
     /// [`unescape`]). An empty cell, quoted or not, is empty text.
-    fn cell(&mut self, field: usize, text: &'a [u8], escaped: bool);
+    fn cell(&mut self, field: usize, text: &'a str, escaped: bool);
     /// The current record ended; `record` is its text without its line end. Whether to read
     /// on.
-    fn end(&mut self, record: &'a [u8]) -> bool;
+    fn end(&mut self, record: &'a str) -> bool;
 }
 
-/// The bytes were not the whole records of a clean file of this many fields: the file changed
-/// since it was checked.
+/// The bytes were not the whole records of a clean file of this many fields, or not UTF-8: the
+/// file changed since it was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Malformed;
 
 /// Splits `bytes`, whole records of `fields` cells each (the last may lack its line end),
 /// handing every cell and record end to `cells`, until it asks to stop; the number of
 /// records. A line end is `\n` or `\r\n`. Anything a clean file cannot hold is [`Malformed`]:
-/// a record of another length or a blank line, a quote [`Quoting`] forbids, an unclosed quote,
-/// or (unless `multiline`) a line break inside quotes. The cells of the records before it
-/// were handed over.
+/// bytes that are not UTF-8, a record of another length or a blank line, a quote [`Quoting`]
+/// forbids, an unclosed quote, or (unless `multiline`) a line break inside quotes. The cells of
+/// the records before it were handed over.
 ///
 /// So the split checks what the structure check ([`super::scan`]) does, at the cost of two
 /// more masks: a file read without that check (see [`super::parts::Parts::checked`]) is read
@@ -48,7 +53,17 @@ pub fn split<'a>(
     let mut quotes_before = 0u64;
     let mut quotes_at_cell = 0u64;
     let mut pos = 0usize;
+    // The bytes before this are UTF-8; always at least to the end of the current block.
+    let mut utf8_to = 0usize;
     while pos < bytes.len() {
+        let block_end = bytes.len().min(pos + 64);
+        if utf8_to < block_end {
+            // UTF-8 and then ASCII is UTF-8; any other block starts a window.
+            utf8_to = match bytes[pos..block_end].is_ascii() {
+                true => block_end,
+                false => utf8_window(bytes, utf8_to).ok_or(Malformed)?,
+            };
+        }
         let masks = masks(&bytes[pos..], [b'"', delimiter, b'\n', b'\r', b'\\']);
         let [quote, delim, line, ..] = masks;
         let inq = quoting.block(masks, bytes.len() - pos).ok_or(Malformed)?;
@@ -76,7 +91,7 @@ pub fn split<'a>(
             )?;
             if is_line {
                 records += 1;
-                if !cells.end(&bytes[record_start..end]) {
+                if !cells.end(text(&bytes[record_start..end])) {
                     return Ok(records);
                 }
                 field = 0;
@@ -96,14 +111,14 @@ pub fn split<'a>(
     }
     // The last record, without a line end.
     if field_start < bytes.len() || field > 0 {
-        let text = &bytes[field_start..];
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        let cell = &bytes[field_start..];
+        let cell = cell.strip_suffix(b"\r").unwrap_or(cell);
         if field + 1 != fields {
             return Err(Malformed);
         }
-        emit(text, quotes_before - quotes_at_cell, field, cells)?;
+        emit(cell, quotes_before - quotes_at_cell, field, cells)?;
         let record = &bytes[record_start..];
-        cells.end(record.strip_suffix(b"\r").unwrap_or(record));
+        cells.end(text(record.strip_suffix(b"\r").unwrap_or(record)));
         records += 1;
     }
     Ok(records)
@@ -178,37 +193,64 @@ fn emit<'a>(
     cells: &mut impl Cells<'a>,
 ) -> Result<(), Malformed> {
     if quotes == 0 {
-        cells.cell(field, raw, false);
+        cells.cell(field, text(raw), false);
         return Ok(());
     }
     let n = raw.len();
     if n < 2 || raw[0] != b'"' || raw[n - 1] != b'"' || !quotes.is_multiple_of(2) {
         return Err(Malformed);
     }
-    let text = &raw[1..n - 1];
+    let inner = &raw[1..n - 1];
     let escaped = quotes > 2;
     if escaped {
         // Every inner quote is the first of a pair.
         let mut at = 0;
-        while let Some(q) = memchr::memchr(b'"', &text[at..]) {
-            if text.get(at + q + 1) != Some(&b'"') {
+        while let Some(q) = memchr::memchr(b'"', &inner[at..]) {
+            if inner.get(at + q + 1) != Some(&b'"') {
                 return Err(Malformed);
             }
             at += q + 2;
         }
     }
-    cells.cell(field, text, escaped);
+    cells.cell(field, text(inner), escaped);
     Ok(())
 }
 
-/// The text of an escaped cell (see [`Cells::cell`]) with each `""` read as `"`, in `out`.
-pub fn unescape<'a>(text: &[u8], out: &'a mut Vec<u8>) -> &'a [u8] {
-    out.clear();
-    for (i, part) in text.split(|b| *b == b'"').step_by(2).enumerate() {
-        if i > 0 {
-            out.push(b'"');
+/// Bytes checked in one step by [`utf8_window`]: small enough that the split finds them in
+/// the cache.
+pub const UTF8_WINDOW: usize = 32 << 10;
+
+/// The end of the window of `bytes` from `from` (at most [`UTF8_WINDOW`] bytes, moved back to
+/// where a character may start), when that window is UTF-8. A string is UTF-8 exactly when
+/// its parts between such places are.
+fn utf8_window(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut end = bytes.len().min(from + UTF8_WINDOW);
+    // A continuation byte never starts a character: at most three follow the one that does.
+    for _ in 0..3 {
+        if end < bytes.len() && bytes[end] & 0xC0 == 0x80 {
+            end -= 1;
         }
-        out.extend_from_slice(part);
+    }
+    crate::bytes::is_utf8(&bytes[from..end]).then_some(end)
+}
+
+/// The text of bytes [`split`] checked to be UTF-8 and cut at ASCII bytes (separators, quotes,
+/// line ends), never inside a character.
+fn text(bytes: &[u8]) -> &str {
+    debug_assert!(std::str::from_utf8(bytes).is_ok());
+    // SAFETY: the bytes lie within what `split` found UTF-8 before handing them over, and both
+    // their ends are at ASCII bytes, so they are whole characters.
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+/// The text of an escaped cell (see [`Cells::cell`]) with each `""` read as `"`, in `out`.
+pub fn unescape<'a>(text: &str, out: &'a mut String) -> &'a str {
+    out.clear();
+    for (i, part) in text.split('"').step_by(2).enumerate() {
+        if i > 0 {
+            out.push('"');
+        }
+        out.push_str(part);
     }
     out
 }

@@ -230,10 +230,6 @@ impl Parts {
         let bytes = map
             .get(start as usize..end as usize)
             .ok_or_else(|| self.changed())?;
-        // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
-        if !crate::bytes::is_utf8(bytes) {
-            return Err(self.changed());
-        }
         let guess = usize::try_from(self.share_of_records(end - start))
             .unwrap_or(1024)
             .min(limit.unwrap_or(usize::MAX));
@@ -248,7 +244,7 @@ impl Parts {
             index: record,
             record_lines: self.record_lines.as_deref().map(Vec::as_slice),
             limit: limit.map(|n| record + n as u64),
-            scratch: Vec::new(),
+            scratch: String::new(),
         };
         for (n, &i) in wanted.iter().enumerate() {
             reader.slot[i] = Some(n);
@@ -298,22 +294,22 @@ struct TextReader<'a> {
     /// The record to stop before.
     limit: Option<u64>,
     /// An escaped cell's text without its doubled quotes.
-    scratch: Vec<u8>,
+    scratch: String,
 }
 
 impl cells::Cells<'_> for TextReader<'_> {
-    fn cell(&mut self, field: usize, text: &[u8], escaped: bool) {
+    fn cell(&mut self, field: usize, text: &str, escaped: bool) {
         if let Some(slot) = self.slot[field] {
             let text = if escaped {
                 cells::unescape(text, &mut self.scratch)
             } else {
                 text
             };
-            self.columns[slot].push(text);
+            self.columns[slot].push(text.as_bytes());
         }
     }
 
-    fn end(&mut self, _record: &[u8]) -> bool {
+    fn end(&mut self, _record: &str) -> bool {
         if self.with_line {
             self.lines
                 .push(line_of(self.record_lines, self.index) as IdxSize);

@@ -205,10 +205,6 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         true => Err(changed(batch)),
         false => Ok(None),
     };
-    // Cells start and end at ASCII separators, so each cell of UTF-8 text is UTF-8 too.
-    if !crate::bytes::is_utf8(bytes) {
-        return unclean();
-    }
     let rows = usize::try_from(batch.records).unwrap_or(0);
     let surveys = plan
         .sinks
@@ -231,7 +227,7 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         record_lines: batch.record_lines.as_deref().map(Vec::as_slice),
         no_email: false,
         blank_email: false,
-        scratch: Vec::new(),
+        scratch: String::new(),
         names: Dictionary::default(),
         failed: None,
     };
@@ -268,7 +264,7 @@ struct Reader<'a> {
     survey: Survey,
     /// The current record's cells of the surveyed columns (and whether each is escaped):
     /// surveyed when the record ends, unless it is rejected.
-    surveyed: Vec<Option<(&'a [u8], bool)>>,
+    surveyed: Vec<Option<(&'a str, bool)>>,
     lines: Vec<IdxSize>,
     /// The record being read, counted from the file's first data record.
     index: u64,
@@ -278,7 +274,7 @@ struct Reader<'a> {
     no_email: bool,
     /// The current record's e-mail is blank (white space of any kind): it is no row.
     blank_email: bool,
-    scratch: Vec<u8>,
+    scratch: String,
     /// The batch's names ([`SinkPlan::Name`]).
     names: Dictionary,
     /// What stopped a value being read (a name with no code left), for [`batch`] to return.
@@ -286,22 +282,19 @@ struct Reader<'a> {
 }
 
 impl<'a> cells::Cells<'a> for Reader<'a> {
-    fn cell(&mut self, field: usize, raw: &'a [u8], escaped: bool) {
+    fn cell(&mut self, field: usize, raw: &'a str, escaped: bool) {
         let slots = &self.plan.slots[field];
         if slots.is_empty() {
             return;
         }
         if slots.contains(&self.plan.email) {
-            self.no_email = raw.iter().all(u8::is_ascii_whitespace);
+            self.no_email = raw.bytes().all(|b| b.is_ascii_whitespace());
         }
         let text = if escaped {
             cells::unescape(raw, &mut self.scratch)
         } else {
             raw
         };
-        // SAFETY: the batch is UTF-8 (checked whole), and a cell, cut at ASCII separators and
-        // rid of ASCII quotes, is too.
-        let text = unsafe { std::str::from_utf8_unchecked(text) };
         for &sink in slots {
             if sink == self.plan.email && trim(text).is_empty() {
                 self.blank_email = true;
@@ -326,10 +319,10 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
         }
     }
 
-    fn end(&mut self, record: &'a [u8]) -> bool {
+    fn end(&mut self, record: &'a str) -> bool {
         if self.no_email {
             let line = line_of(self.record_lines, self.index);
-            let raw = String::from_utf8_lossy(record).into_owned();
+            let raw = record.to_string();
             self.survey.no_email.push((u64::from(line), raw));
         } else {
             let row = self.survey.rows;
@@ -340,8 +333,7 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
                     } else {
                         text
                     };
-                    // SAFETY: as in `cell`.
-                    survey(found, unsafe { std::str::from_utf8_unchecked(text) }, row);
+                    survey(found, text, row);
                 }
             }
             self.survey.rows += 1;

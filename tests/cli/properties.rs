@@ -1036,3 +1036,67 @@ proptest! {
         }
     }
 }
+
+/// The cells [`listaudit::ingest::cells::split`] hands over, one string each.
+#[derive(Default)]
+struct Recorded(Vec<String>);
+
+impl<'a> listaudit::ingest::cells::Cells<'a> for Recorded {
+    fn cell(&mut self, _field: usize, text: &'a str, _escaped: bool) {
+        self.0.push(text.to_string());
+    }
+
+    fn end(&mut self, _record: &'a str) -> bool {
+        true
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+    /// The split checks its bytes to be UTF-8 as it goes: blocks of ASCII bytes, and from any
+    /// other block on, a window at a time. A character of two, three or four bytes across a
+    /// window's edge (after text with accents, whose windows follow each other from the
+    /// start) or a block's (after plain ASCII) is read whole, and a byte that is no UTF-8 near
+    /// an edge (a stray continuation or 0xFF, a character cut short) is found wherever it
+    /// stands.
+    #[test]
+    fn a_character_across_a_windows_edge_is_read_and_a_bad_byte_found(
+        character in prop::sample::select(vec!["é", "€", "𝄞"]),
+        accented in any::<bool>(),
+        before in 0usize..5,
+        spoil in prop::option::of((-3i64..5, prop_oneof![Just(Some(0x80u8)), Just(Some(0xff)), Just(None)])),
+    ) {
+        use listaudit::ingest::cells::{split, UTF8_WINDOW};
+        // Lines of 61 bytes.
+        let filler = if accented { "a".repeat(58) + "é" } else { "a".repeat(60) };
+        let mut text = Vec::new();
+        for edge in [UTF8_WINDOW, 2 * UTF8_WINDOW] {
+            while text.len() + 100 < edge - before {
+                text.extend_from_slice(filler.as_bytes());
+                text.push(b'\n');
+            }
+            text.resize(edge - before - 1, b'a');
+            text.push(b'\n');
+            text.extend_from_slice(character.as_bytes());
+            text.extend_from_slice(b"b\n");
+        }
+        if let Some((by, byte)) = spoil {
+            let at = (UTF8_WINDOW as i64 - before as i64 + by) as usize;
+            match byte {
+                Some(byte) => text[at] = byte,
+                None => { text.remove(at); }
+            }
+        }
+        let mut recorded = Recorded::default();
+        let read = split(&text, b',', 1, false, &mut recorded);
+        match std::str::from_utf8(&text) {
+            Ok(whole) => {
+                let lines: Vec<&str> = whole.lines().collect();
+                // A removed line end joins two lines: still one cell each.
+                prop_assert_eq!(read, Ok(lines.len() as u64));
+                prop_assert_eq!(recorded.0, lines);
+            }
+            Err(_) => prop_assert!(read.is_err()),
+        }
+    }
+}
