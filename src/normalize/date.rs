@@ -199,7 +199,7 @@ pub fn parse(value: &str, order: DateOrder) -> Option<Parsed> {
 /// exports write, read in one step; None for anything else, which [`parse_general`] reads. A
 /// property test holds the two equal.
 #[inline]
-fn parse_iso(b: &[u8]) -> Option<Parsed> {
+pub fn parse_iso(b: &[u8]) -> Option<Parsed> {
     if !matches!(b.len(), 10 | 19) || b[4] != b'-' || b[7] != b'-' {
         return None;
     }

@@ -504,15 +504,22 @@ impl Sink {
                 counts,
                 last,
             } => {
+                // Most values are plain ISO, read in one step.
+                let iso = date::parse_iso(text.as_bytes());
                 if let Some(bits) = with_time {
-                    bits.push(!text.is_empty() && has_time(text));
+                    // A plain ISO value has a time where it has one to read; any other value
+                    // is looked at (one the parser cannot read may still carry a time).
+                    bits.push(match iso {
+                        Some(parsed) => parsed.has_time,
+                        None => !text.is_empty() && has_time(text),
+                    });
                 }
                 *last = [0; 3];
-                let parsed = if trim(text).is_empty() {
+                let parsed = if iso.is_none() && trim(text).is_empty() {
                     None
                 } else {
                     last[0] = 1;
-                    let parsed = date::parse(text, *order);
+                    let parsed = iso.or_else(|| date::parse_general(text, *order));
                     match parsed {
                         Some(p) => last[2] = u64::from(p.naive),
                         None => last[1] = 1,
