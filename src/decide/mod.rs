@@ -4,6 +4,7 @@
 //! [`evaluate::Rules`] a condition at a time.
 
 pub mod evaluate;
+mod repeated;
 pub mod rules;
 
 use polars::lazy::dsl::max_horizontal;
@@ -31,6 +32,7 @@ use crate::normalize::date::{DateOrder, parse, start_of_day_millis};
 use crate::policy::{Policy, Preset};
 use crate::state::{Listed, Suppressed};
 use evaluate::{Context, Otherwise, Rules, with_derived};
+use repeated::Agg;
 use rules::{Evidence, Outcome, Reason, Row};
 
 /// Column names the rules and the outputs read, beyond the canonical fields.
@@ -44,7 +46,6 @@ pub mod col {
     pub const MEANINGFUL_SOURCE: &str = "meaningful_source";
     /// The evidence as its [`super::Evidence::rank`]; the rules name it, the writer spells it.
     pub const EVIDENCE: &str = "evidence";
-    pub const CONSENT_SCORE: &str = "consent_score";
     /// The consent time to the second; worked out where a rule reads it, never held.
     pub const CONSENT_SECOND: &str = "consent_second";
     pub const ARTIFACT_CANDIDATE: &str = "artifact_candidate";
@@ -67,14 +68,8 @@ pub mod col {
     /// [`super::reasons`]: the lists spell them from it.
     pub const REASON_BITS: &str = "reason_bits";
     pub const EVENT_AT: &str = "event_at";
-    pub const RESIGNED_AT: &str = "resigned_at";
     pub const RESTRICTIVE: &str = "restrictive";
     pub const ROW_ACTIVITY: &str = "row_activity";
-    pub const ROW: &str = "row";
-    pub const RESIGNED_MAX: &str = "resigned_max";
-    pub const SCORE_MAX: &str = "score_max";
-    pub const SUPERSEDED: &str = "superseded";
-    pub const BEST_ROW: &str = "best_row";
     pub const FIRST_ROW: &str = "first_row";
     /// From the state (SPEC §8): when the contact's hash was suppressed, when a re-permission
     /// mail went out to them, and whether they renewed their consent since.
@@ -224,23 +219,8 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
         ]))
 }
 
-/// Offsets that fold evidence and consent date into one comparable number (SPEC §2.4: the
-/// strongest evidence, the latest among equals). Any year 0–9999 fits below `EVIDENCE_STEP`.
-const EVIDENCE_STEP: i64 = 1_000_000_000_000_000;
-const DATE_OFFSET: i64 = 100_000_000_000_000;
-
 fn int_null() -> Expr {
     lit(NULL).cast(DataType::Int64)
-}
-
-/// `file:line` with the file's index in the run: a repeated key's rows, spelled with the
-/// file's name by the outputs.
-pub fn source_ref(file: Expr, line: Expr) -> Expr {
-    concat_str(
-        [file.cast(DataType::String), line.cast(DataType::String)],
-        ":",
-        false,
-    )
 }
 
 /// Rows with their per-row facts and evidence (SPEC §3.1).
@@ -499,150 +479,74 @@ enum Own {
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
 /// first-occurrence order; with the repeated keys' sources, by the codes in [`col::SOURCES`].
 fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
-    // A repeated key is grouped by its first row, a number: the windows and the group-by
-    // hashed the key's text four times (merging ten million rows' repeated keys took
-    // 0.25-0.26 s, against 0.17 s by the number).
-    let key = || [col(col::FIRST_ROW)];
+    // A repeated key is known by its first row, a number: grouping by the key's text hashed
+    // it again for every step (merging ten million rows' repeated keys took 0.25-0.26 s,
+    // against 0.17 s by the number, as a polars query).
     // Most keys have one row: those need no grouping at all. Only the keys seen more than once
     // take the windows and the group-by below (a real list has a few percent of them).
     let prepared = prepared
-        .with_row_index(col::ROW, None)
         .with_column(repeated(col(Field::Email.name())).alias(col::FIRST_ROW))
         .collect()?;
     // (column, its value for a one-row key, its aggregation over a key's rows), in output order.
     // The key is not among them: it is the address's key (`email::key`), and a contact
     // column of it took 16 bytes a contact; the steps that join on it spell it again.
-    let mut merged: Vec<(&str, Own, Expr)> = vec![
+    let mut merged: Vec<(&str, Own, Agg)> = vec![
         (
             Field::Email.name(),
             Own::Column(Field::Email.name()),
-            col(Field::Email.name()).first(),
+            Agg::First,
         ),
         // A one-row key's source is its own file and line, written out by the outputs.
-        (FILE, Own::Column(FILE), col(FILE).first()),
-        (LINE, Own::Column(LINE), col(LINE).first()),
+        (FILE, Own::Column(FILE), Agg::First),
+        (LINE, Own::Column(LINE), Agg::First),
         // A repeated key's rows as text, held as a code into the sources' dictionary; none
         // for a one-row key.
         (
             col::SOURCES,
             Own::Constant(Scalar::null(DataType::Int32)),
-            source_ref(col(FILE), col(LINE)).str().join(";", true),
+            Agg::Sources,
         ),
-        (
-            col::STATUS_RANK,
-            Own::Column(col::STATUS_RANK),
-            col(col::STATUS_RANK).max(),
-        ),
+        (col::STATUS_RANK, Own::Column(col::STATUS_RANK), Agg::Status),
+        // A row's event is its withdrawal or bounce: only a restrictive status has one.
         (
             col::WITHDRAWN_AT,
-            // A row's event is its withdrawal or bounce: only a restrictive status has one.
             Own::Column(col::EVENT_AT),
-            col(col::WITHDRAWN_AT).max(),
+            Agg::Withdrawn,
         ),
         (
             col::PENDING_SINCE,
             Own::Column(col::PENDING_SINCE),
-            col(col::PENDING_SINCE).max(),
+            Agg::Max(col::PENDING_SINCE),
         ),
         (
             col::LAST_ACTIVITY,
             Own::Column(col::ROW_ACTIVITY),
-            col(col::ROW_ACTIVITY).max(),
+            Agg::Max(col::ROW_ACTIVITY),
         ),
         (
             col::ENGAGEMENT_DATA,
             Own::Column(ENGAGEMENT_FILE),
-            col(ENGAGEMENT_FILE).any(true),
+            Agg::Any(ENGAGEMENT_FILE),
         ),
         (
             col::CUSTOMER_DATE,
             Own::Column(col::CUSTOMER_DATE),
-            col(col::CUSTOMER_DATE).any(true),
+            Agg::Any(col::CUSTOMER_DATE),
         ),
     ];
-    for name in CONSENT_COLUMNS.iter().chain(&FIRST_VALUES) {
-        merged.push((name, Own::Column(name), col(*name).first_non_null()));
-    }
+    merged.extend(CONSENT_COLUMNS.map(|name| (name, Own::Column(name), Agg::Best)));
+    merged.extend(FIRST_VALUES.map(|name| (name, Own::Column(name), Agg::FirstHeld)));
 
-    let repeated = prepared
-        .clone()
-        .lazy()
-        .filter(col(col::FIRST_ROW).is_not_null())
-        // Only a repeated key compares its rows, so only its rows get these two numbers.
-        .with_columns([
-            when(
-                col(col::STATUS_RANK)
-                    .eq(lit(status::rank_of(Status::Subscribed)))
-                    .and(col(col::EVIDENCE).eq(lit(Evidence::Full.rank()))),
-            )
-            .then(col(CONSENT_AT))
-            .otherwise(int_null())
-            .alias(col::RESIGNED_AT),
-            (col(col::EVIDENCE).cast(DataType::Int64) * lit(EVIDENCE_STEP)
-                + col(CONSENT_AT).fill_null(lit(-DATE_OFFSET))
-                + lit(DATE_OFFSET))
-            .alias(col::CONSENT_SCORE),
-        ])
-        .with_columns([
-            col(col::RESIGNED_AT)
-                .max()
-                .over(key())?
-                .alias(col::RESIGNED_MAX),
-            col(col::CONSENT_SCORE)
-                .max()
-                .over(key())?
-                .alias(col::SCORE_MAX),
-        ])
-        .with_columns([
-            // A withdrawal or bounce with a time is overridden by a later full sign-up of the
-            // same person; one without a time never is.
-            col(col::RESTRICTIVE)
-                .and(col(col::EVENT_AT).lt(col(col::RESIGNED_MAX)))
-                .fill_null(lit(false))
-                .alias(col::SUPERSEDED),
-            // The record with the strongest evidence, the latest among equals, the first among
-            // ties: every consent column comes from this one row.
-            when(col(col::CONSENT_SCORE).eq(col(col::SCORE_MAX)))
-                .then(col(col::ROW))
-                .otherwise(lit(NULL).cast(IDX_DTYPE))
-                .min()
-                .over(key())?
-                .alias(col::BEST_ROW),
-        ]);
-    let best = col(col::ROW).eq(col(col::BEST_ROW));
-    let mut row_values: Vec<Expr> = CONSENT_COLUMNS
-        .iter()
-        .map(|name| {
-            when(best.clone())
-                .then(col(*name))
-                .otherwise(lit(NULL))
-                .alias(*name)
-        })
-        .collect();
-    row_values.extend([
-        when(col(col::SUPERSEDED))
-            .then(lit(NULL).cast(DataType::Int32))
-            .otherwise(col(col::STATUS_RANK))
-            .alias(col::STATUS_RANK),
-        when(col(col::RESTRICTIVE).and(col(col::SUPERSEDED).not()))
-            .then(col(col::EVENT_AT))
-            .otherwise(int_null())
-            .alias(col::WITHDRAWN_AT),
-    ]);
-    let repeated = repeated
-        .with_columns(row_values)
-        .group_by_stable(key())
-        .agg(
-            merged
-                .iter()
-                .map(|(name, _, agg)| agg.clone().alias(*name))
-                .collect::<Vec<_>>(),
-        )
-        .sort([col::FIRST_ROW], SortMultipleOptions::default())
-        .collect()?;
-    let mut sources = Dictionary::default();
-    let repeated = sources.encode(repeated, col::SOURCES)?;
     let is_repeated = prepared.column(col::FIRST_ROW)?.is_not_null();
+    let mut sources = Dictionary::default();
+    let repeated = repeated::merge(
+        &prepared.filter(&is_repeated)?,
+        &merged
+            .iter()
+            .map(|(name, _, agg)| (*name, *agg))
+            .collect::<Vec<_>>(),
+        &mut sources,
+    )?;
     // Every row with its own values; `prepared` goes here, and with it every column no
     // contact needs. Its columns are moved, not selected: a polars `select` joins each
     // column's batches into one copy, which on a large list held the rows twice.

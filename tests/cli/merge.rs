@@ -99,6 +99,20 @@ fn a_later_full_sign_up_overrides_a_timed_withdrawal_but_never_an_untimed_one() 
                         ("unsubscribed_at", "2023-01-01 10:00:00"),
                     ],
                 ),
+                &good(
+                    "same@example.com",
+                    &[
+                        ("status", "unsubscribed"),
+                        ("unsubscribed_at", "2024-02-02 10:00:00"),
+                    ],
+                ),
+                &good(
+                    "transactional@example.com",
+                    &[
+                        ("status", "unsubscribed"),
+                        ("unsubscribed_at", "2023-01-01 10:00:00"),
+                    ],
+                ),
             ],
         ),
     );
@@ -122,6 +136,15 @@ fn a_later_full_sign_up_overrides_a_timed_withdrawal_but_never_an_untimed_one() 
                         ("source", ""),
                     ],
                 ),
+                // Nor one at the same second, nor one of a contact who is not subscribed.
+                &good("same@example.com", &[("optin_at", "2024-02-02 10:00:00")]),
+                &good(
+                    "transactional@example.com",
+                    &[
+                        ("status", "transactional"),
+                        ("optin_at", "2024-02-02 10:00:00"),
+                    ],
+                ),
             ],
         ),
     );
@@ -130,6 +153,8 @@ fn a_later_full_sign_up_overrides_a_timed_withdrawal_but_never_an_untimed_one() 
     assert_eq!(case.decision("early@example.com").0, "delete");
     assert_eq!(case.decision("untimed@example.com").0, "delete");
     assert_eq!(case.decision("thin@example.com").0, "delete");
+    assert_eq!(case.decision("same@example.com").0, "delete");
+    assert_eq!(case.decision("transactional@example.com").0, "delete");
 }
 
 #[test]
