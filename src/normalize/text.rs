@@ -482,10 +482,16 @@ pub fn non_empty(array: &Utf8ViewArray) -> Bitmap {
     }
 }
 
-/// `frame` with the empty values of its text column `name` made none.
+/// `frame` with the empty values of its text column `name` made none (a constant too: a
+/// batch of one row may hold its value as one).
 pub fn empty_as_none(mut frame: DataFrame, name: &str) -> PolarsResult<DataFrame> {
     let column = frame.column(name)?;
-    if matches!(column, Column::Scalar(_)) {
+    if let Column::Scalar(constant) = column {
+        if constant.scalar().value().get_str() == Some("") {
+            let none =
+                Column::new_scalar(name.into(), Scalar::null(DataType::String), column.len());
+            frame.with_column(none)?;
+        }
         return Ok(frame);
     }
     let chunks: Vec<Utf8ViewArray> = column

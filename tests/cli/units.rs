@@ -175,6 +175,37 @@ fn columns_of_one_value_stay_constants_when_stacked() {
 }
 
 /// A text column fitted to its text's size holds the same values, nulls and chunks.
+/// An empty name is none, whether the batch holds its column as values or as one constant (a
+/// batch of one row does, and its blank last name was written as `""` by the record-level
+/// pass, where the typed reader wrote none).
+#[test]
+fn an_empty_text_is_none_in_a_column_or_a_constant() {
+    use listaudit::normalize::text::empty_as_none;
+    use polars::prelude::*;
+
+    let values = Column::new("name".into(), [Some("Ann"), Some(""), None]);
+    let constant = Column::new_scalar("name".into(), Scalar::from(PlSmallStr::from("")), 3);
+    let kept = Column::new_scalar("name".into(), Scalar::from(PlSmallStr::from("Bos")), 3);
+    let read = |column: Column| {
+        let frame = DataFrame::new(3, vec![column]).unwrap();
+        let frame = empty_as_none(frame, "name").unwrap();
+        let column = frame
+            .column("name")
+            .unwrap()
+            .as_materialized_series()
+            .clone();
+        column
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(read(values), [Some("Ann".to_string()), None, None]);
+    assert_eq!(read(constant), [None, None, None]);
+    assert_eq!(read(kept), vec![Some("Bos".to_string()); 3]);
+}
+
 #[test]
 fn a_fitted_text_column_holds_the_same_values() {
     use listaudit::normalize::text::fitted;
