@@ -219,6 +219,24 @@ impl<'a, 'c> Rules<'a, 'c> {
                 if let Some((_, answer)) = self.tested.iter().find(|(t, _)| t == cond) {
                     return Ok(answer.clone());
                 }
+                if let Pattern::ValidEmail | Pattern::DeletionRequest = p {
+                    // An address's two tests in one pass over it, both kept.
+                    let values = self.series(c, &DataType::String)?;
+                    let answers = text::tested_each(values.str()?, |address| {
+                        [
+                            email::is_valid_address(address),
+                            email::is_deletion_request(address),
+                        ]
+                    })?;
+                    for (pattern, answer) in [Pattern::ValidEmail, Pattern::DeletionRequest]
+                        .into_iter()
+                        .zip(answers)
+                    {
+                        self.tested
+                            .push((Cond::Matches(c, pattern), known_true(&answer)));
+                    }
+                    return self.answer(cond);
+                }
                 let (matcher, repeats) = cx.matcher(*p)?;
                 let answer = match self.numbered(c, repeats) {
                     Some(numbered) => numbered.test(&matcher),

@@ -331,33 +331,52 @@ pub fn tested(
     values: &StringChunked,
     f: &(dyn Fn(&str) -> bool + Sync),
 ) -> PolarsResult<BooleanChunked> {
+    let [found] = tested_each(values, |value| [f(value)])?;
+    Ok(found)
+}
+
+/// The `N` answers of `tests` for each value of `values` (none for a null), each as a column,
+/// from one pass over the values: the e-mail address's two tests, each a pass, took 0.27 of
+/// the 0.71 CPU-s that judging ten million contacts cost.
+pub fn tested_each<const N: usize>(
+    values: &StringChunked,
+    tests: impl Fn(&str) -> [bool; N] + Sync,
+) -> PolarsResult<[BooleanChunked; N]> {
     let parts = crate::parallel::over_ranges(values.len(), 1 << 16, |range| {
         let part = values.slice(range.start as i64, range.len());
-        // The answers as bits, eight to a byte, and the cells' own validity: collecting
-        // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
-        let arrays = part.downcast_iter().map(|chunk| {
-            let mut bits = vec![0u8; chunk.len().div_ceil(8)];
+        let mut found: [Vec<polars_arrow::array::BooleanArray>; N] =
+            std::array::from_fn(|_| Vec::new());
+        for chunk in part.downcast_iter() {
+            // The answers as bits, eight to a byte, and the cells' own validity: collecting
+            // `Option<bool>`s built both bitmaps a bit at a time, 7% of reading.
+            let mut bits = [(); N].map(|_| vec![0u8; chunk.len().div_ceil(8)]);
             for i in 0..chunk.len() {
                 if chunk.is_null(i) {
                     continue;
                 }
-                if f(chunk.value(i)) {
-                    bits[i / 8] |= 1 << (i % 8);
+                for (bits, answer) in bits.iter_mut().zip(tests(chunk.value(i))) {
+                    bits[i / 8] |= u8::from(answer) << (i % 8);
                 }
             }
-            polars_arrow::array::BooleanArray::new(
-                ArrowDataType::Boolean,
-                Bitmap::from_u8_vec(bits, chunk.len()),
-                chunk.validity().cloned(),
-            )
-        });
-        BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays.collect::<Vec<_>>())
+            for (found, bits) in found.iter_mut().zip(bits) {
+                found.push(polars_arrow::array::BooleanArray::new(
+                    ArrowDataType::Boolean,
+                    Bitmap::from_u8_vec(bits, chunk.len()),
+                    chunk.validity().cloned(),
+                ));
+            }
+        }
+        found.map(|arrays| BooleanChunked::from_chunk_iter(PlSmallStr::EMPTY, arrays))
     });
     // There is always one part, if empty.
     let mut parts = parts.into_iter();
-    let mut found = parts.next().unwrap_or_default();
+    let mut found = parts
+        .next()
+        .unwrap_or_else(|| std::array::from_fn(|_| Default::default()));
     for part in parts {
-        found.append_owned(part)?;
+        for (found, part) in found.iter_mut().zip(part) {
+            found.append_owned(part)?;
+        }
     }
     Ok(found)
 }
