@@ -835,12 +835,7 @@ impl Checker {
 
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    // Digit by digit: `write!` per byte was most of the time of hashing a suppression list.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        text.push(DIGITS[usize::from(b >> 4)] as char);
-        text.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
+    crate::normalize::email::hex_into(bytes, &mut text);
     text
 }

@@ -14,14 +14,12 @@ use std::path::Path;
 
 use polars::prelude::*;
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::decide::col;
 use crate::decide::rules::{Evidence, Outcome};
 use crate::fields::Field;
 use crate::ingest::Reject;
-use crate::ingest::scan::hex;
 use crate::normalize::date::format_expr;
 use crate::state::Suppressed;
 
@@ -357,19 +355,6 @@ fn outcome_is(outcome: Outcome) -> Expr {
     )
 }
 
-/// The hex SHA-256 of every value, computed over chunks in parallel.
-pub fn sha256_hex(values: &[&str]) -> Vec<String> {
-    crate::parallel::over_ranges(values.len(), 1024, |range| {
-        values[range]
-            .iter()
-            .map(|v| hex(&Sha256::digest(v.as_bytes())))
-            .collect::<Vec<_>>()
-    })
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
 /// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over
 /// slices of the contacts (see [`Table`]). `files` names the inputs by index, `names` spells
 /// the first and last names by code, and `consent_columns` spells the consent date columns by number
@@ -457,7 +442,7 @@ pub fn tables(
     let hash = if contacts.column(col::KEY_SHA256).is_ok() {
         col(col::KEY_SHA256)
     } else {
-        crate::normalize::email::sha256_expr(crate::decide::with_key())
+        crate::normalize::email::key_sha256(col(Field::Email.name()))
     };
     let suppression_columns = [
         hash.alias("email_sha256"),

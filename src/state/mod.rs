@@ -248,7 +248,7 @@ pub fn read_hash_list(path: &Path) -> Result<Vec<String>, StateError> {
             }
             if value.contains('@') {
                 let key = value.trim_matches(['<', '>']).to_lowercase();
-                hashes.push(crate::outputs::sha256_hex(&[key.as_str()]).remove(0));
+                hashes.push(crate::normalize::email::sha256_of(&key));
                 break;
             }
         }

@@ -272,3 +272,32 @@ fn sources_spell_awkward_file_names_as_cells() {
         assert!(text.contains(&format!(";{cell}\n")), "{text}");
     }
 }
+
+/// The suppression list holds the SHA-256 of each address's key (lower-cased), with no state
+/// and with one, and nothing for an address that stays.
+#[test]
+fn the_suppression_list_holds_the_hash_of_the_key() {
+    for state in [false, true] {
+        let case = Case::new();
+        case.write(
+            "list.csv",
+            export(
+                HEADER,
+                &[
+                    &good("Gone.Person@Example.COM", &[("status", "unsubscribed")]),
+                    &good("stays@example.com", &[]),
+                ],
+            ),
+        );
+        let args: &[&str] = if state { &["--state", "state"] } else { &[] };
+        let run = case.audit(&["list.csv"], args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let rows = case.csv("out/suppression.csv");
+        let hashes: Vec<&str> = rows.iter().map(|r| r["email_sha256"].as_str()).collect();
+        assert_eq!(
+            hashes,
+            [crate::rules::sha256("gone.person@example.com")],
+            "state: {state}"
+        );
+    }
+}
