@@ -88,3 +88,13 @@ fn first_of_words<const N: usize>(bytes: &[u8], targets: [u8; N]) -> Option<usiz
 pub fn is_utf8(bytes: &[u8]) -> bool {
     simdutf8::basic::from_utf8(bytes).is_ok()
 }
+
+/// `bytes` in lower-case hex, after `text`.
+pub fn hex_into(bytes: &[u8], text: &mut String) {
+    // Digit by digit: `write!` per byte was most of the time of hashing a suppression list.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        text.push(DIGITS[usize::from(b >> 4)] as char);
+        text.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+}

@@ -482,8 +482,8 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
     // A repeated key is known by its first row, a number: grouping by the key's text hashed
     // it again for every step (merging ten million rows' repeated keys took 0.25-0.26 s,
     // against 0.17 s by the number, as a polars query).
-    // Most keys have one row: those need no grouping at all. Only the keys seen more than once
-    // take the windows and the group-by below (a real list has a few percent of them).
+    // Most keys have one row: those need no merging at all. Only the keys seen more than once
+    // are merged ([`repeated::merge`]; a real list has a few percent of them).
     let prepared = prepared
         .with_column(repeated(col(Field::Email.name())).alias(col::FIRST_ROW))
         .collect()?;

@@ -28,11 +28,11 @@ pub trait Cells<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Malformed;
 
-/// Splits `bytes`, whole records of `fields` cells each (the last may lack its line end),
+/// Splits `bytes`, whole records of `shape.fields` cells each (the last may lack its line end),
 /// handing every cell and record end to `cells`, until it asks to stop; the number of
 /// records. A line end is `\n` or `\r\n`. Anything a clean file cannot hold is [`Malformed`]:
 /// bytes that are not UTF-8, a record of another length or a blank line, a quote [`Quoting`]
-/// forbids, an unclosed quote, or (unless `multiline`) a line break inside quotes. The cells of
+/// forbids, an unclosed quote, or (unless `shape.multiline`) a line break inside quotes. The cells of
 /// the records before it were handed over.
 ///
 /// So the split checks what the structure check ([`super::scan`]) does, at the cost of two
@@ -40,28 +40,34 @@ pub struct Malformed;
 /// right or found not clean, never misread.
 pub fn split<'a>(
     bytes: &'a [u8],
-    delimiter: u8,
-    fields: usize,
-    multiline: bool,
+    shape: Shape,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx512bw") {
         // SAFETY: the CPU has AVX-512BW.
-        return unsafe { split_avx512(bytes, delimiter, fields, multiline, cells) };
+        return unsafe { split_avx512(bytes, shape, cells) };
     }
-    split_portable(bytes, delimiter, fields, multiline, cells)
+    split_portable(bytes, shape, cells)
+}
+
+/// What a clean file's records are made of, for [`split`].
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    pub delimiter: u8,
+    /// The cells of every record.
+    pub fields: usize,
+    /// Whether a quoted cell may hold a line break.
+    pub multiline: bool,
 }
 
 /// [`split`] as a CPU without AVX-512BW splits (a test holds the two equal).
 pub fn split_portable<'a>(
     bytes: &'a [u8],
-    delimiter: u8,
-    fields: usize,
-    multiline: bool,
+    shape: Shape,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
-    split_by(Portable, bytes, delimiter, fields, multiline, cells)
+    split_by(Portable, bytes, shape, cells)
 }
 
 /// [`split`] with a block's masks made by AVX-512BW: one load and one compare a mask, where 16
@@ -74,12 +80,10 @@ pub fn split_portable<'a>(
 #[target_feature(enable = "avx512bw")]
 unsafe fn split_avx512<'a>(
     bytes: &'a [u8],
-    delimiter: u8,
-    fields: usize,
-    multiline: bool,
+    shape: Shape,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
-    split_by(Avx512(()), bytes, delimiter, fields, multiline, cells)
+    split_by(Avx512(()), bytes, shape, cells)
 }
 
 /// [`split`], with the masks of each block made by `masker`.
@@ -87,9 +91,11 @@ unsafe fn split_avx512<'a>(
 fn split_by<'a>(
     masker: impl Masker,
     bytes: &'a [u8],
-    delimiter: u8,
-    fields: usize,
-    multiline: bool,
+    Shape {
+        delimiter,
+        fields,
+        multiline,
+    }: Shape,
     cells: &mut impl Cells<'a>,
 ) -> Result<u64, Malformed> {
     let mut records = 0u64;

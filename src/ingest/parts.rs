@@ -200,10 +200,15 @@ impl Parts {
         Ok(map)
     }
 
-    /// Whether a record may span lines: in a checked file (the check counted its lines). In
-    /// one that was not, each line was taken for a record.
-    pub fn multiline(&self) -> bool {
-        self.checked
+    /// What the file's records are made of, for [`cells::split`]: a record may span lines in
+    /// a checked file (the check counted its lines); in one that was not, each line was taken
+    /// for a record.
+    pub fn shape(&self) -> cells::Shape {
+        cells::Shape {
+            delimiter: self.delimiter,
+            fields: self.columns.len(),
+            multiline: self.checked,
+        }
     }
 
     fn changed(&self) -> PolarsError {
@@ -249,13 +254,7 @@ impl Parts {
         for (n, &i) in wanted.iter().enumerate() {
             reader.slot[i] = Some(n);
         }
-        let stopped = cells::split(
-            bytes,
-            self.delimiter,
-            self.columns.len(),
-            self.multiline(),
-            &mut reader,
-        );
+        let stopped = cells::split(bytes, self.shape(), &mut reader);
         if stopped.is_err() {
             return Err(self.changed());
         }

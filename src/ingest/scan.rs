@@ -836,6 +836,6 @@ impl Checker {
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(bytes.len() * 2);
-    crate::normalize::email::hex_into(bytes, &mut text);
+    crate::bytes::hex_into(bytes, &mut text);
     text
 }

@@ -247,9 +247,7 @@ pub fn key_sha256(display: Expr) -> Expr {
 
 /// The hex SHA-256 of one key.
 pub fn sha256_of(key: &str) -> String {
-    let mut text = String::with_capacity(64);
-    hex_into(&Sha256::digest(key.as_bytes()), &mut text);
-    text
+    crate::ingest::scan::hex(&Sha256::digest(key.as_bytes()))
 }
 
 /// The hex SHA-256 of each value (of its key when `keyed`), a share of the values per core,
@@ -275,7 +273,7 @@ fn hashed(values: Expr, keyed: bool) -> Expr {
                         Cow::Borrowed(value)
                     };
                     text.clear();
-                    hex_into(&Sha256::digest(key.as_bytes()), &mut text);
+                    crate::bytes::hex_into(&Sha256::digest(key.as_bytes()), &mut text);
                     hashes.push_value(&text);
                 }
                 Utf8ViewArray::from(hashes)
@@ -284,14 +282,4 @@ fn hashed(values: Expr, keyed: bool) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
-}
-
-/// `bytes` in lower-case hex, after `text`.
-pub fn hex_into(bytes: &[u8], text: &mut String) {
-    // Digit by digit: `write!` per byte was most of the time of hashing a suppression list.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        text.push(DIGITS[usize::from(b >> 4)] as char);
-        text.push(DIGITS[usize::from(b & 0xf)] as char);
-    }
 }

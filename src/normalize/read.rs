@@ -231,14 +231,7 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
         names: Dictionary::default(),
         failed: None,
     };
-    let fields = batch.columns.len();
-    match cells::split(
-        bytes,
-        batch.delimiter,
-        fields,
-        batch.multiline(),
-        &mut reader,
-    ) {
+    match cells::split(bytes, batch.shape(), &mut reader) {
         Ok(records) => reader.survey.records = records,
         Err(_) => return unclean(),
     }

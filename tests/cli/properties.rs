@@ -1105,10 +1105,11 @@ proptest! {
         last_line_end in any::<bool>(),
         multiline in any::<bool>(),
     ) {
-        use listaudit::ingest::cells::{split, split_portable};
+        use listaudit::ingest::cells::{Shape, split, split_portable};
         let text = spoilt_file(&rows, &spoilt, crlf, last_line_end, false);
         let (mut fast, mut portable) = (Recorded { all: true, ..Recorded::default() }, Recorded { all: true, ..Recorded::default() });
-        let answers = (split(&text, b',', 3, multiline, &mut fast), split_portable(&text, b',', 3, multiline, &mut portable));
+        let shape = Shape { delimiter: b',', fields: 3, multiline };
+        let answers = (split(&text, shape, &mut fast), split_portable(&text, shape, &mut portable));
         prop_assert_eq!(answers.0, answers.1);
         prop_assert_eq!(fast.seen, portable.seen);
     }
@@ -1129,7 +1130,7 @@ proptest! {
         before in 0usize..5,
         spoil in prop::option::of((-3i64..5, prop_oneof![Just(Some(0x80u8)), Just(Some(0xff)), Just(None)])),
     ) {
-        use listaudit::ingest::cells::{split, UTF8_WINDOW};
+        use listaudit::ingest::cells::{Shape, split, UTF8_WINDOW};
         // Lines of 61 bytes.
         let filler = if accented { "a".repeat(58) + "é" } else { "a".repeat(60) };
         let mut text = Vec::new();
@@ -1151,7 +1152,8 @@ proptest! {
             }
         }
         let mut recorded = Recorded::default();
-        let read = split(&text, b',', 1, false, &mut recorded);
+        let shape = Shape { delimiter: b',', fields: 1, multiline: false };
+        let read = split(&text, shape, &mut recorded);
         match std::str::from_utf8(&text) {
             Ok(whole) => {
                 let lines: Vec<&str> = whole.lines().collect();
