@@ -85,14 +85,13 @@ pub fn merge(
         status.push(merged.status);
         withdrawn.push(merged.withdrawn);
     }
-    let gather = |column: &str, at: &[Option<IdxSize>]| -> PolarsResult<Column> {
-        let column = rows.column(column)?.as_materialized_series().rechunk();
-        Ok(column
-            .take(&IdxCa::from_iter_options(
-                PlSmallStr::EMPTY,
-                at.iter().copied(),
-            ))?
-            .into_column())
+    // A column of the rows as one chunk, and the values at `at` of one (none at a none).
+    let values = |name: &str| -> PolarsResult<Series> {
+        Ok(rows.column(name)?.as_materialized_series().rechunk())
+    };
+    let gather = |values: Series, at: &[Option<IdxSize>]| -> PolarsResult<Column> {
+        let at = IdxCa::from_iter_options(PlSmallStr::EMPTY, at.iter().copied());
+        Ok(values.take(&at)?.into_column())
     };
     let mut columns = vec![Column::new(
         col::FIRST_ROW.into(),
@@ -102,10 +101,10 @@ pub fn merge(
     )];
     for &(name, agg) in merged {
         let column = match agg {
-            Agg::First => gather(name, &firsts)?,
-            Agg::Best => gather(name, &best)?,
+            Agg::First => gather(values(name)?, &firsts)?,
+            Agg::Best => gather(values(name)?, &best)?,
             Agg::FirstHeld => {
-                let values = rows.column(name)?.as_materialized_series().rechunk();
+                let values = values(name)?;
                 let held = values.is_not_null();
                 let at: Vec<Option<IdxSize>> = keys
                     .iter()
@@ -116,13 +115,13 @@ pub fn merge(
                             .map(|&r| r as IdxSize)
                     })
                     .collect();
-                gather(name, &at)?
+                gather(values, &at)?
             }
             Agg::Max(column) => max_of(rows, column, &keys, &order)?,
             Agg::Status => Column::new(PlSmallStr::EMPTY, &status),
             Agg::Withdrawn => Column::new(PlSmallStr::EMPTY, &withdrawn),
             Agg::Any(column) => {
-                let values = rows.column(column)?.as_materialized_series().rechunk();
+                let values = values(column)?;
                 let values = values.bool()?;
                 let any: Vec<bool> = keys
                     .iter()
