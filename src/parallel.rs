@@ -1,6 +1,5 @@
-//! Loops that polars has no expression for, split over the machine's cores with scoped
-//! threads: a list is two cores' work on the small machines this runs on, and one thread leaves
-//! half of it idle.
+//! Loops that polars has no expression for, split over the machine's cores: a list is two
+//! cores' work on the small machines this runs on, and one thread leaves half of it idle.
 
 use std::ops::Range;
 
@@ -9,30 +8,60 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// `work` of every item, each on a thread of its own (the last on this one); the results in
-/// the items' order. A panic in any of them goes on in the caller.
+/// The threads [`map`] runs its items on, one a core, started once and woken for each call.
+///
+/// A thread started for each call was put by Linux on the caller's core even where the other
+/// core ran only the input's hash, at idle priority (`ingest::digest`): for tens of
+/// milliseconds the two shared one core, and the hash had the other. A thread woken from sleep
+/// is put on a core that runs nothing else, or only idle-priority work. Reproduced outside the
+/// program (two threads spinning 0.2 s beside an idle-priority spinner): started afresh, they
+/// got 0.13–0.20 s each of the cores; woken in a pool, 0.197–0.200 s.
+static POOL: std::sync::LazyLock<Option<rayon::ThreadPool>> = std::sync::LazyLock::new(|| {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(cores())
+        .thread_name(|i| format!("listaudit-{i}"))
+        .build()
+        .ok()
+});
+
+/// `work` of every item, the last on this thread and each other on one of [`POOL`]'s (on a
+/// thread started for it where the pool could not be started); the results in the items'
+/// order. A panic in any of them goes on in the caller.
 pub fn map<I: Send, T: Send>(items: Vec<I>, work: impl Fn(I) -> T + Sync) -> Vec<T> {
     let mut items = items;
     let Some(last) = items.pop() else {
         return Vec::new();
     };
-    std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = items
-            .into_iter()
-            .map(|item| scope.spawn(move || work(item)))
-            .collect();
-        let last = work(last);
-        let mut results: Vec<T> = handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect();
-        results.push(last);
-        results
-    })
+    let work = &work;
+    let Some(pool) = POOL.as_ref() else {
+        return std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .into_iter()
+                .map(|item| scope.spawn(move || work(item)))
+                .collect();
+            let last = work(last);
+            let mut results: Vec<T> = handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect();
+            results.push(last);
+            results
+        });
+    };
+    let mut results: Vec<Option<T>> = items.iter().map(|_| None).collect();
+    let last = pool.in_place_scope(|scope| {
+        for (item, result) in items.into_iter().zip(results.iter_mut()) {
+            scope.spawn(move |_| *result = Some(work(item)));
+        }
+        work(last)
+    });
+    // The scope returns once every item is done, or goes on with the first panic.
+    let mut results: Vec<T> = results.into_iter().flatten().collect();
+    results.push(last);
+    results
 }
 
 /// `work` of each of [`cores`] consecutive ranges that together cover `0..len`, none shorter

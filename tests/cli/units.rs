@@ -670,3 +670,31 @@ fn a_failed_write_stops_the_table_with_its_error() {
         );
     }
 }
+
+/// `parallel::map` gives each item's result in the items' order, also from inside another
+/// map's item (where it runs on the pool's own threads) and with more items than cores, and a
+/// panic in an item goes on in the caller.
+#[test]
+fn a_parallel_map_keeps_the_order_nests_and_passes_a_panic_on() {
+    use listaudit::parallel::map;
+    let items: Vec<u64> = (0..37).collect();
+    assert_eq!(
+        map(items.clone(), |i| i * i),
+        items.iter().map(|i| i * i).collect::<Vec<_>>()
+    );
+    let nested = map((0..5u64).collect(), |outer| {
+        map((0..7u64).collect(), |inner| outer * 10 + inner)
+    });
+    let expected: Vec<Vec<u64>> = (0..5u64)
+        .map(|outer| (0..7u64).map(|inner| outer * 10 + inner).collect())
+        .collect();
+    assert_eq!(nested, expected);
+    assert!(map(Vec::<u64>::new(), |i| i).is_empty());
+    let panicked = std::panic::catch_unwind(|| {
+        map((0..4u64).collect(), |i| {
+            assert!(i != 1, "item 1 fails");
+            i
+        })
+    });
+    assert!(panicked.is_err());
+}
