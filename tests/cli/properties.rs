@@ -1165,3 +1165,42 @@ proptest! {
         }
     }
 }
+
+/// Which of `rows` share their key with at least `min` of them, counted plainly.
+fn shared_by_count(values: &[i64], rows: &[bool], key: fn(i64) -> i64, min: u32) -> Vec<bool> {
+    let mut counts = std::collections::HashMap::new();
+    for (v, _) in values.iter().zip(rows).filter(|(_, r)| **r) {
+        *counts.entry(key(*v)).or_insert(0u32) += 1;
+    }
+    values
+        .iter()
+        .zip(rows)
+        .map(|(v, r)| *r && counts[&key(*v)] >= min)
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    /// The shares counted in parts side by side (parts of a few rows, so that a short list has
+    /// many, each starting at any byte) are the shares counted in one pass; values are drawn
+    /// from a few, so that many are shared, and a key groups some of them.
+    #[test]
+    fn shares_counted_in_parts_are_the_shares_counted_plainly(
+        rows in prop::collection::vec((0i64..40, any::<bool>()), 0..300),
+        min in 1u32..5,
+        part_rows in 1usize..40,
+    ) {
+        use polars_arrow::bitmap::Bitmap;
+        let (values, among): (Vec<i64>, Vec<bool>) = rows.into_iter().unzip();
+        let key: fn(i64) -> i64 = |v| v - v.rem_euclid(3);
+        let shared = listaudit::decide::evaluate::shared_by_at_least(
+            &values,
+            &Bitmap::from_iter(among.iter().copied()),
+            key,
+            min,
+            part_rows,
+        );
+        prop_assert_eq!(shared.iter().collect::<Vec<_>>(), shared_by_count(&values, &among, key, min));
+    }
+}
