@@ -523,23 +523,28 @@ impl Sink {
                         None => !text.is_empty() && has_time(text),
                     });
                 }
-                *last = [0; 3];
-                let parsed = if iso.is_none() && trim(text).is_empty() {
-                    None
-                } else {
-                    last[0] = 1;
-                    let parsed = iso.or_else(|| date::parse_general(text, *order));
-                    match parsed {
-                        Some(p) => last[2] = u64::from(p.naive),
-                        None => last[1] = 1,
-                    }
-                    parsed
+                // (a value is there, it was read, its instant, it was read as UTC), as plain
+                // values: the parsed value merged from either parser and copied whole was a
+                // 16-byte load of two 8-byte stores, which the processor cannot forward (a
+                // tenth of this function's samples).
+                let (present, read, millis, naive) = match iso {
+                    Some(p) => (true, true, p.millis, p.naive),
+                    None if trim(text).is_empty() => (false, false, 0, false),
+                    None => match date::parse_general(text, *order) {
+                        Some(p) => (true, true, p.millis, p.naive),
+                        None => (true, false, 0, false),
+                    },
                 };
+                *last = [
+                    u64::from(present),
+                    u64::from(present && !read),
+                    u64::from(read && naive),
+                ];
                 for (count, one) in counts.iter_mut().zip(*last) {
                     *count += one;
                 }
-                values.push(parsed.map_or(0, |p| p.millis));
-                validity.push(parsed.is_some());
+                values.push(millis);
+                validity.push(read);
                 return iso.is_some();
             }
             Sink::Boolean {
