@@ -58,8 +58,12 @@ pub fn map<I: Send, T: Send>(items: Vec<I>, work: impl Fn(I) -> T + Sync) -> Vec
         }
         work(last)
     });
-    // The scope returns once every item is done, or goes on with the first panic.
-    let mut results: Vec<T> = results.into_iter().flatten().collect();
+    // The scope returns once every item is done (each has its result), or goes on with the
+    // first panic.
+    let mut results: Vec<T> = results
+        .into_iter()
+        .map(|result| result.expect("a pool item ended without its result"))
+        .collect();
     results.push(last);
     results
 }

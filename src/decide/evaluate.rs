@@ -120,22 +120,9 @@ pub fn shared_by_at_least(
     let parts: Vec<std::ops::Range<usize>> = (0..rows.len().div_ceil(per).max(1))
         .map(|i| i * per..rows.len().min((i + 1) * per))
         .collect();
-    // Each row of a part that is among `rows`, with the key of its value.
-    fn each(
-        rows: &Bitmap,
-        values: &[i64],
-        key: &impl Fn(i64) -> i64,
-        part: &std::ops::Range<usize>,
-        mut f: impl FnMut(usize, i64),
-    ) {
-        for i in rows.clone().sliced(part.start, part.len()).true_idx_iter() {
-            let row = part.start + i;
-            f(row, key(values[row]));
-        }
-    }
     let mut counted = crate::parallel::map(parts.clone(), |part| {
         let mut counters = vec![0u8; 1 << bits];
-        each(rows, values, &key, &part, |_, v| {
+        each_key(rows, values, &key, &part, |_, v| {
             let counter = &mut counters[slot(v)];
             *counter = counter.saturating_add(1);
         });
@@ -151,7 +138,7 @@ pub fn shared_by_at_least(
     let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
     for part_counts in crate::parallel::map(parts.clone(), |part| {
         let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
-        each(rows, values, &key, &part, |_, v| {
+        each_key(rows, values, &key, &part, |_, v| {
             if reach(v) {
                 *counts.entry(v).or_insert(0) += 1;
             }
@@ -166,7 +153,7 @@ pub fn shared_by_at_least(
     // most values without a lookup.
     let shared: Vec<u8> = crate::parallel::map(parts, |part| {
         let mut shared = vec![0u8; part.len().div_ceil(8)];
-        each(rows, values, &key, &part, |row, v| {
+        each_key(rows, values, &key, &part, |row, v| {
             if reach(v) && counts.get(&v).is_some_and(|n| *n >= min) {
                 let at = row - part.start;
                 shared[at / 8] |= 1 << (at % 8);
@@ -176,6 +163,20 @@ pub fn shared_by_at_least(
     })
     .concat();
     Bitmap::from_u8_vec(shared, rows.len())
+}
+
+/// `f` of each row of `part` that is among `rows`, with the key of its value.
+fn each_key(
+    rows: &Bitmap,
+    values: &[i64],
+    key: &impl Fn(i64) -> i64,
+    part: &std::ops::Range<usize>,
+    mut f: impl FnMut(usize, i64),
+) {
+    for i in rows.clone().sliced(part.start, part.len()).true_idx_iter() {
+        let row = part.start + i;
+        f(row, key(values[row]));
+    }
 }
 
 /// The column a condition on `column`'s `values` reads, and the values as that column holds
