@@ -476,6 +476,16 @@ enum Own {
     Constant(Scalar),
 }
 
+impl Own {
+    /// The row's column it is, if any: a repeated key's value is merged from it.
+    fn column(&self) -> Option<&'static str> {
+        match self {
+            Own::Column(name) => Some(name),
+            Own::Constant(_) => None,
+        }
+    }
+}
+
 /// Merges the [`prepare`]d rows of one e-mail key into one contact (SPEC §2.4), in
 /// first-occurrence order; with the repeated keys' sources, by the codes in [`col::SOURCES`].
 fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
@@ -516,22 +526,14 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         (
             col::PENDING_SINCE,
             Own::Column(col::PENDING_SINCE),
-            Agg::Max(col::PENDING_SINCE),
+            Agg::Max,
         ),
-        (
-            col::LAST_ACTIVITY,
-            Own::Column(col::ROW_ACTIVITY),
-            Agg::Max(col::ROW_ACTIVITY),
-        ),
-        (
-            col::ENGAGEMENT_DATA,
-            Own::Column(ENGAGEMENT_FILE),
-            Agg::Any(ENGAGEMENT_FILE),
-        ),
+        (col::LAST_ACTIVITY, Own::Column(col::ROW_ACTIVITY), Agg::Max),
+        (col::ENGAGEMENT_DATA, Own::Column(ENGAGEMENT_FILE), Agg::Any),
         (
             col::CUSTOMER_DATE,
             Own::Column(col::CUSTOMER_DATE),
-            Agg::Any(col::CUSTOMER_DATE),
+            Agg::Any,
         ),
     ];
     merged.extend(CONSENT_COLUMNS.map(|name| (name, Own::Column(name), Agg::Best)));
@@ -543,7 +545,7 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         &prepared.filter(&is_repeated)?,
         &merged
             .iter()
-            .map(|(name, _, agg)| (*name, *agg))
+            .map(|(name, own, agg)| (*name, own.column(), *agg))
             .collect::<Vec<_>>(),
         &mut sources,
     )?;

@@ -28,15 +28,15 @@ pub enum Agg {
     /// Every row's `file:line` (the file by its index in the run), joined by `;`: a code into
     /// the sources' dictionary.
     Sources,
-    /// The largest value of the rows in this column (none where no row has one).
-    Max(&'static str),
+    /// The largest value of the rows (none where no row has one).
+    Max,
     /// The most restrictive status of the rows that a later full sign-up does not supersede.
     Status,
     /// The latest withdrawal or bounce of the rows that a later full sign-up does not
     /// supersede.
     Withdrawn,
-    /// Whether any row's value in this column is true.
-    Any(&'static str),
+    /// Whether any row's value is true.
+    Any,
     /// The value of the row with the strongest evidence, the latest consent among equals, the
     /// first row among ties: every consent column comes from this one row.
     Best,
@@ -51,12 +51,13 @@ const DATE_OFFSET: i64 = 100_000_000_000_000;
 
 /// The contacts of the repeated keys of `rows` (the [`super::prepare`]d rows of keys seen more
 /// than once, in file order, with [`col::FIRST_ROW`]), one a key, ordered by
-/// their first row: each `(name, aggregation)` of `merged` is a column of them named `name`,
-/// of the rows' column of that name (or those the aggregation names), besides
-/// [`col::FIRST_ROW`]. The sources' text is coded in `sources`.
+/// their first row: each `(name, from, aggregation)` of `merged` is a column of them named
+/// `name`, of the rows' column `from` (the sources, the status and the withdrawal read the
+/// columns they need, and have none), besides [`col::FIRST_ROW`]. The sources' text is coded
+/// in `sources`.
 pub fn merge(
     rows: &DataFrame,
-    merged: &[(&'static str, Agg)],
+    merged: &[(&'static str, Option<&'static str>, Agg)],
     sources: &mut Dictionary,
 ) -> PolarsResult<DataFrame> {
     let first_rows = numbers::<UInt32Type>(rows, col::FIRST_ROW)?;
@@ -99,12 +100,14 @@ pub fn merge(
             .map(|key| first_rows[order[key.start]])
             .collect::<Vec<_>>(),
     )];
-    for &(name, agg) in merged {
+    for &(name, from, agg) in merged {
+        let from =
+            || from.ok_or_else(|| polars_err!(ComputeError: "{name}: merged from no column"));
         let column = match agg {
-            Agg::First => gather(values(name)?, &firsts)?,
-            Agg::Best => gather(values(name)?, &best)?,
+            Agg::First => gather(values(from()?)?, &firsts)?,
+            Agg::Best => gather(values(from()?)?, &best)?,
             Agg::FirstHeld => {
-                let values = values(name)?;
+                let values = values(from()?)?;
                 let held = values.is_not_null();
                 let at: Vec<Option<IdxSize>> = keys
                     .iter()
@@ -117,11 +120,11 @@ pub fn merge(
                     .collect();
                 gather(values, &at)?
             }
-            Agg::Max(column) => max_of(rows, column, &keys, &order)?,
+            Agg::Max => max_of(rows, from()?, &keys, &order)?,
             Agg::Status => Column::new(PlSmallStr::EMPTY, &status),
             Agg::Withdrawn => Column::new(PlSmallStr::EMPTY, &withdrawn),
-            Agg::Any(column) => {
-                let values = values(column)?;
+            Agg::Any => {
+                let values = values(from()?)?;
                 let values = values.bool()?;
                 let any: Vec<bool> = keys
                     .iter()
