@@ -33,6 +33,7 @@ measure() {
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
+: > "$WORK/rounds.txt"
 printf "| rows | tool | wall s | cpu s | peak MB | wall / listaudit |\n| --- | --- | --- | --- | --- | --- |\n" > "$WORK/table.md"
 for n in $ROWS; do
   csv="$WORK/export-$n.csv"
@@ -62,5 +63,13 @@ for n in $ROWS; do
     ratio=$(echo "scale=2; $wall / $base" | bc)
     echo "| $n | $tool | $wall | $cpu | $peak | $ratio |" >> "$WORK/table.md"
   done
+  # Each round's own ratios too: a median of each tool's times can pair rounds that were not
+  # run together, and these machines move 20-35% between rounds.
+  awk -v n="$n" '$1=="listaudit" {base=$2; r++}
+    $1!="listaudit" {by[$1]=by[$1] sprintf(" %.2f", $2 / base)}
+    END {for (t in by) printf "%s rows, %s / listaudit by round:%s\n", n, t, by[t]}' \
+    "$WORK/times" | sort >> "$WORK/rounds.txt"
 done
 cat "$WORK/table.md"
+echo
+cat "$WORK/rounds.txt"
