@@ -65,7 +65,7 @@ for n in $ROWS; do
   done
   # Each round's own ratios too: a median of each tool's times can pair rounds that were not
   # run together, and these machines move 20-35% between rounds.
-  awk -v n="$n" '$1=="listaudit" {base=$2; r++}
+  awk -v n="$n" '$1=="listaudit" {base=$2}
     $1!="listaudit" {by[$1]=by[$1] sprintf(" %.2f", $2 / base)}
     END {for (t in by) printf "%s rows, %s / listaudit by round:%s\n", n, t, by[t]}' \
     "$WORK/times" | sort >> "$WORK/rounds.txt"
