@@ -89,6 +89,13 @@ pub fn is_utf8(bytes: &[u8]) -> bool {
     simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
+/// `bytes` (a digest) in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    hex_into(bytes, &mut text);
+    text
+}
+
 /// `bytes` in lower-case hex, after `text`.
 pub fn hex_into(bytes: &[u8], text: &mut String) {
     // Digit by digit: `write!` per byte was most of the time of hashing a suppression list.

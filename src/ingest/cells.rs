@@ -28,12 +28,12 @@ pub trait Cells<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Malformed;
 
-/// Splits `bytes`, whole records of `shape.fields` cells each (the last may lack its line end),
-/// handing every cell and record end to `cells`, until it asks to stop; the number of
+/// Splits `bytes`, whole records of `shape.fields` cells each (the last may lack its line
+/// end), handing every cell and record end to `cells`, until it asks to stop; the number of
 /// records. A line end is `\n` or `\r\n`. Anything a clean file cannot hold is [`Malformed`]:
 /// bytes that are not UTF-8, a record of another length or a blank line, a quote [`Quoting`]
-/// forbids, an unclosed quote, or (unless `shape.multiline`) a line break inside quotes. The cells of
-/// the records before it were handed over.
+/// forbids, an unclosed quote, or (unless `shape.multiline`) a line break inside quotes. The
+/// cells of the records before it were handed over.
 ///
 /// So the split checks what the structure check ([`super::scan`]) does, at the cost of two
 /// more masks: a file read without that check (see [`super::parts::Parts::checked`]) is read

@@ -72,7 +72,7 @@ impl Hashing {
         });
         if reached == scan::Source::bytes(&map).len() {
             // Whoever took over meanwhile gives the same hash; the first one given stays.
-            let _ = self.hex.set(Ok(scan::hex(&hasher.finalize())));
+            let _ = self.hex.set(Ok(crate::bytes::hex(&hasher.finalize())));
         }
         Ok(())
     }
@@ -96,7 +96,7 @@ impl Hashing {
             let map = super::parts::map_file(&self.path)
                 .map_err(|e| format!("cannot hash {}: {e}", self.path.display()))?;
             scan::hash_on(&map, &mut hasher, at, self.window, |_, _| true);
-            Ok(scan::hex(&hasher.finalize()))
+            Ok(crate::bytes::hex(&hasher.finalize()))
         });
         hex.clone().map_err(std::io::Error::other)
     }

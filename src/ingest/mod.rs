@@ -887,7 +887,7 @@ pub fn read_input(
     }
     let encoding = encoding.unwrap_or(Encoding::Utf8);
     let bytes = std::fs::read(path).map_err(read_err)?;
-    let sha256 = scan::hex(&scan::hash(&bytes.as_slice()));
+    let sha256 = crate::bytes::hex(&scan::hash(&bytes.as_slice()));
     let decoded = decode(&bytes, encoding);
     // encoding_rs leaves a BOM of the right kind out; a stray U+FEFF is dropped here.
     let decoded = decoded

@@ -821,7 +821,7 @@ impl Checker {
     /// What the finished check found, with the file's hash and length.
     fn into_scan(self, digest: &[u8], len: usize) -> Scan {
         Scan {
-            sha256: hex(digest),
+            sha256: crate::bytes::hex(digest),
             clean: self.clean,
             records: self.records,
             record_lines: self.record_lines,
@@ -831,11 +831,4 @@ impl Checker {
             len: len as u64,
         }
     }
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2);
-    crate::bytes::hex_into(bytes, &mut text);
-    text
 }

@@ -247,7 +247,7 @@ pub fn key_sha256(display: Expr) -> Expr {
 
 /// The hex SHA-256 of one key.
 pub fn sha256_of(key: &str) -> String {
-    crate::ingest::scan::hex(&Sha256::digest(key.as_bytes()))
+    crate::bytes::hex(&Sha256::digest(key.as_bytes()))
 }
 
 /// The hex SHA-256 of each value (of its key when `keyed`), a share of the values per core,

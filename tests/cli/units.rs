@@ -479,7 +479,7 @@ fn a_hash_taken_on_idle_time_is_the_files_hash() {
         .flat_map(|i| (i % 251).to_le_bytes())
         .collect();
     std::fs::write(&path, &text).unwrap();
-    let expected = listaudit::ingest::scan::hex(&sha2::Sha256::digest(&text));
+    let expected = listaudit::bytes::hex(&sha2::Sha256::digest(&text));
     for wait_ms in [0, 0, 1, 2, 5, 50] {
         let hashing = Hashing::start_with(path.clone(), 4096);
         std::thread::sleep(std::time::Duration::from_millis(wait_ms));
@@ -491,7 +491,7 @@ fn a_hash_taken_on_idle_time_is_the_files_hash() {
     let hashing = Hashing::start_with(empty, 4096);
     assert_eq!(
         hashing.finish().unwrap(),
-        listaudit::ingest::scan::hex(&sha2::Sha256::digest(b""))
+        listaudit::bytes::hex(&sha2::Sha256::digest(b""))
     );
 }
 
@@ -517,7 +517,7 @@ fn a_hash_taken_to_the_end_on_idle_time_needs_the_file_no_more() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(
         hashing.finish().unwrap(),
-        listaudit::ingest::scan::hex(&sha2::Sha256::digest(&text))
+        listaudit::bytes::hex(&sha2::Sha256::digest(&text))
     );
 
     // A file gone before it was hashed is named in the error.
