@@ -168,9 +168,8 @@ fn decision(bencher: Bencher, n: usize) {
     });
 }
 
-/// audit.csv of `n` decided contacts, spelled into memory (no disk).
-#[divan::bench(args = [100_000])]
-fn audit_csv(bencher: Bencher, n: usize) {
+/// The lists of `n` decided contacts, each a [`listaudit::outputs::Table`] by its file name.
+fn lists(n: usize) -> Vec<(&'static str, listaudit::outputs::Table)> {
     let policy = Policy::nl();
     let as_of = 1_796_083_200_000;
     let prepared = decide::prepare(rows(n), &policy, as_of).unwrap();
@@ -178,7 +177,7 @@ fn audit_csv(bencher: Bencher, n: usize) {
     let files = vec!["list.csv".to_string()];
     let consent_columns =
         ["re-permission", "optin_at", "confirm_at", "created_at"].map(String::from);
-    let tables = listaudit::outputs::tables(
+    listaudit::outputs::tables(
         &decision.contacts,
         &[],
         as_of,
@@ -187,15 +186,32 @@ fn audit_csv(bencher: Bencher, n: usize) {
         &[],
         &consent_columns,
     )
-    .unwrap();
-    let audit = &tables[0].1;
-    bencher.bench(|| {
-        let mut out: Vec<u8> = Vec::with_capacity(n * 160);
-        audit
-            .write(&mut out, listaudit::outputs::CsvStyle::default(), 1)
-            .unwrap();
-        out
-    });
+    .unwrap()
+}
+
+/// `table` spelled into memory (no disk).
+fn spell(table: &listaudit::outputs::Table, n: usize) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(n * 160);
+    table
+        .write(&mut out, listaudit::outputs::CsvStyle::default(), 1)
+        .unwrap();
+    out
+}
+
+/// audit.csv of `n` decided contacts, spelled into memory (no disk).
+#[divan::bench(args = [100_000])]
+fn audit_csv(bencher: Bencher, n: usize) {
+    let tables = lists(n);
+    bencher.bench(|| spell(&tables[0].1, n));
+}
+
+/// A list of 100k decided contacts that holds the rows its outcome selects.
+#[divan::bench(args = ["keep.csv", "deletion.csv"])]
+fn selected_list(bencher: Bencher, list: &str) {
+    let n = 100_000;
+    let tables = lists(n);
+    let (_, table) = tables.iter().find(|(name, _)| *name == list).unwrap();
+    bencher.bench(|| spell(table, n));
 }
 
 #[divan::bench(args = [100_000])]

@@ -7,7 +7,7 @@ use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use super::col;
 use super::rules::{Cond, Days, Derived, Evidence, Pattern, Row, Switch};
 use crate::fields;
-use crate::normalize::columns::{self, bits_where, held, present};
+use crate::normalize::columns::{self, bits_where, each_set, held, present};
 use crate::normalize::date::start_of_day_millis;
 use crate::normalize::status;
 use crate::normalize::{email, text};
@@ -173,10 +173,10 @@ fn each_key(
     part: &std::ops::Range<usize>,
     mut f: impl FnMut(usize, i64),
 ) {
-    for i in rows.clone().sliced(part.start, part.len()).true_idx_iter() {
+    each_set(&rows.clone().sliced(part.start, part.len()), |i| {
         let row = part.start + i;
         f(row, key(values[row]));
-    }
+    });
 }
 
 /// The column a condition on `column`'s `values` reads, and the values as that column holds
@@ -388,7 +388,7 @@ impl<'a, 'c> Rules<'a, 'c> {
         for row in table {
             let first = &self.answer(&row.when)? & &!&decided;
             let v = value(&row.value);
-            first.true_idx_iter().for_each(|i| values[i] = v);
+            each_set(&first, |i| values[i] = v);
             decided = &decided | &first;
         }
         let validity = validity.map(|valid| &valid | &decided);

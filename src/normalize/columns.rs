@@ -25,24 +25,29 @@ pub fn bits_where<T: Copy>(values: &[T], holds: impl Fn(T) -> bool) -> Bitmap {
     Bitmap::from_u8_vec(bytes, values.len())
 }
 
-/// `bit` set in `bits[i]` for each set bit `i` of `rows` (no longer than `bits`), a word of
-/// 64 rows at a time: polars' iterator of set bits took three times as long.
-pub fn set_bit_where(rows: &Bitmap, bit: u32, bits: &mut [u32]) {
-    let mut set = |mut word: u64, base: usize| {
+/// `at(i)` for each set bit `i` of `rows`, in order, a word of 64 rows at a time: polars'
+/// iterator of set bits took three times as long.
+pub fn each_set(rows: &Bitmap, mut at: impl FnMut(usize)) {
+    let mut word_at = |mut word: u64, base: usize| {
         while word != 0 {
-            bits[base + word.trailing_zeros() as usize] |= bit;
+            at(base + word.trailing_zeros() as usize);
             word &= word - 1;
         }
     };
     let mut words = rows.fast_iter_u64();
     let mut base = 0;
     for word in words.by_ref() {
-        set(word, base);
+        word_at(word, base);
         base += 64;
     }
     let ([low, high], _) = words.remainder();
-    set(low, base);
-    set(high, base + 64);
+    word_at(low, base);
+    word_at(high, base + 64);
+}
+
+/// `bit` set in `bits[i]` for each set bit `i` of `rows` (no longer than `bits`).
+pub fn set_bit_where(rows: &Bitmap, bit: u32, bits: &mut [u32]) {
+    each_set(rows, |row| bits[row] |= bit);
 }
 
 /// Where an array of codes holds one of `wanted`; a null does not. Eight codes to a byte:
@@ -61,8 +66,7 @@ pub fn among(codes: &PrimitiveArray<i32>, wanted: &[i32]) -> Bitmap {
 
 /// Each of `most` at the set bits of `rows` raised to the value of `values` there.
 pub fn raise<T: Copy + Ord>(most: &mut [T], values: &[T], rows: &Bitmap) {
-    rows.true_idx_iter()
-        .for_each(|row| most[row] = most[row].max(values[row]));
+    each_set(rows, |row| most[row] = most[row].max(values[row]));
 }
 
 /// A batch's numbers in column `name` as one array; none where the column holds none (a field
@@ -107,8 +111,7 @@ pub fn first_held<const N: usize>(
     for (rows, source) in sources {
         let Some(source) = source else { continue };
         let rows = &(rows & &present(source)) & &!&taken;
-        rows.true_idx_iter()
-            .for_each(|i| values[i] = source.values()[i]);
+        each_set(&rows, |i| values[i] = source.values()[i]);
         taken = &taken | &rows;
     }
     PrimitiveArray::new(ArrowDataType::Int64, values.into(), Some(taken))

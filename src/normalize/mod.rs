@@ -151,7 +151,7 @@ fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> 
         let has = |at: &Option<PrimitiveArray<i64>>, row: usize| {
             at.as_ref().is_some_and(|at| at.is_valid(row))
         };
-        (!&ranked).true_idx_iter().for_each(|row| {
+        columns::each_set(&!&ranked, |row| {
             most[row] = status::rank_of(if has(&unsubscribed, row) {
                 Status::Unsubscribed
             } else if has(&cleaned, row) {
@@ -182,9 +182,7 @@ fn status_columns(input: &Input, rows: &DataFrame) -> PolarsResult<[Column; 2]> 
             })
         };
         let mut written = vec![None; height];
-        unknowns
-            .true_idx_iter()
-            .for_each(|row| written[row] = value(row));
+        columns::each_set(&unknowns, |row| written[row] = value(row));
         StringChunked::from_iter_options(col::STATUS_UNKNOWN_VALUE.into(), written.into_iter())
             .into_column()
     };
@@ -522,7 +520,7 @@ fn consent_columns(input: &Input, file: u32, rows: &DataFrame) -> PolarsResult<[
     for (field, taken, _) in branches {
         if input.header_of(field).is_some() {
             let code = consent_column_code(file, field);
-            taken.true_idx_iter().for_each(|row| codes[row] = code);
+            columns::each_set(taken, |row| codes[row] = code);
             coded = &coded | taken;
         }
         let times = rows

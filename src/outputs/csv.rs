@@ -379,11 +379,10 @@ fn push_rows(
     let mut push = |row: usize| push_row(out, &mut scratch, row, columns, separator);
     match selected {
         None => rows.for_each(&mut push),
-        Some(selected) => selected
-            .clone()
-            .sliced(rows.start, rows.len())
-            .true_idx_iter()
-            .for_each(|i| push(rows.start + i)),
+        Some(selected) => crate::normalize::columns::each_set(
+            &selected.clone().sliced(rows.start, rows.len()),
+            |i| push(rows.start + i),
+        ),
     }
 }
 

@@ -1069,6 +1069,32 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Every visit of a bitmap's set rows (the lists' selected rows, the rules' first match,
+    /// the reasons' bits) goes through `each_set`: it visits exactly the rows that are set, in
+    /// order, once each, whatever the bitmap's offset, over whole words of 64 rows and the rows
+    /// after them.
+    #[test]
+    fn each_set_row_is_visited_once_in_order(
+        rows in prop::collection::vec(any::<bool>(), 0..400),
+        offset in 0usize..70,
+    ) {
+        use polars_arrow::bitmap::Bitmap;
+        let offset = offset.min(rows.len());
+        let all: Bitmap = rows.iter().copied().collect();
+        let mut visited = Vec::new();
+        listaudit::normalize::columns::each_set(&all.sliced(offset, rows.len() - offset), |i| {
+            visited.push(i)
+        });
+        let set: Vec<usize> = rows[offset..]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, held)| held.then_some(i))
+            .collect();
+        prop_assert_eq!(visited, set);
+    }
+}
+
 /// The cells [`listaudit::ingest::cells::split`] hands over, one string each; with `all`,
 /// each cell's field and whether it is escaped, and each record.
 #[derive(Default)]
