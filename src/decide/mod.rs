@@ -4,6 +4,7 @@
 //! [`evaluate::Rules`] a condition at a time.
 
 pub mod evaluate;
+mod order;
 mod repeated;
 pub mod rules;
 
@@ -18,8 +19,9 @@ pub use crate::normalize::col::{
 use crate::normalize::columns::{among, first_held, held, present, raise, starts};
 use crate::normalize::email::key_of;
 use crate::normalize::status;
-use crate::normalize::text::{Dictionary, Gathered, Validity};
+use crate::normalize::text::Dictionary;
 use crate::normalize::{self, activity_col};
+pub use order::in_first_row_order;
 use polars_arrow::array::{BooleanArray, PrimitiveArray};
 use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use polars_arrow::datatypes::ArrowDataType;
@@ -152,15 +154,9 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
         ..JoinArgs::new(how)
     };
     let contacts = match memory {
-        // Nothing remembered: nobody renewed, and the consent stays as it is.
         None => {
-            return Ok(contacts.with_columns([
-                int_null().alias(col::SUPPRESSED_SINCE),
-                int_null().alias(col::FIRST_LISTED),
-                int_null().alias(col::SENT_ON),
-                int_null().alias(col::RENEWED_AT),
-                lit(false).alias(col::RENEWED),
-            ]));
+            return Ok(contacts
+                .with_columns(nothing_remembered().map(|(name, value)| lit(value).alias(name))));
         }
         Some(memory) => {
             let mut contacts = contacts
@@ -217,6 +213,19 @@ fn remember(contacts: LazyFrame, memory: Option<&Memory>) -> PolarsResult<LazyFr
                 .otherwise(col(col::EVIDENCE))
                 .alias(col::EVIDENCE),
         ]))
+}
+
+/// What [`remember`] adds to the contacts when nothing is remembered: nobody renewed, and the
+/// consent stays as it is.
+fn nothing_remembered() -> [(&'static str, Scalar); 5] {
+    let never = || Scalar::null(DataType::Int64);
+    [
+        (col::SUPPRESSED_SINCE, never()),
+        (col::FIRST_LISTED, never()),
+        (col::SENT_ON, never()),
+        (col::RENEWED_AT, never()),
+        (col::RENEWED, Scalar::from(false)),
+    ]
 }
 
 fn int_null() -> Expr {
@@ -562,242 +571,8 @@ fn merge(prepared: LazyFrame) -> PolarsResult<(DataFrame, Arc<[String]>)> {
         .collect::<PolarsResult<Vec<_>>>()?;
     drop(prepared);
     let singles = DataFrame::new(rows, singles)?;
-    let contacts = in_first_row_order(singles, &is_repeated, repeated, RUN_ROWS)?;
+    let contacts = in_first_row_order(singles, &is_repeated, repeated)?;
     Ok((contacts, sources.names()))
-}
-
-/// A run of rows put in order on its own ([`in_first_row_order`]): the contacts whose first row
-/// is one of `rows` are these rows and the merged contacts `merged`, in the order `local` gives
-/// as indices into the rows followed by the merged contacts.
-struct Run {
-    rows: std::ops::Range<usize>,
-    merged: std::ops::Range<usize>,
-    local: Vec<IdxSize>,
-}
-
-/// Rows per [`Run`] of a large list: a column in flight holds about twice this many values.
-const RUN_ROWS: usize = 1 << 19;
-
-/// The contacts in first-occurrence order: each row of a key seen once as it is, each repeated
-/// key's merged row (`merged`, ordered by [`col::FIRST_ROW`]) where its first row was; with
-/// the columns of `singles`. Built one column at a time and, within a column, a [`Run`] of
-/// `run_rows` rows at a time, each run's rows freed once gathered: the rows are never held
-/// twice (a filter, concatenation and sort of the whole frame held them three times), nor a
-/// whole column twice. Each column is one chunk,
-/// or a constant where every contact has the same value and the column was one.
-pub fn in_first_row_order(
-    singles: DataFrame,
-    is_repeated: &BooleanChunked,
-    merged: DataFrame,
-    run_rows: usize,
-) -> PolarsResult<DataFrame> {
-    let rows = singles.height();
-    let firsts: Vec<IdxSize> = merged
-        .column(col::FIRST_ROW)?
-        .idx()?
-        .into_no_null_iter()
-        .collect();
-    let run_rows = run_rows.max(1);
-    let mut runs: Vec<Run> = Vec::with_capacity(rows.div_ceil(run_rows));
-    let mut next = 0;
-    let mut repeated = is_repeated.iter();
-    for start in (0..rows).step_by(run_rows) {
-        let end = rows.min(start + run_rows);
-        let (len, first_merged) = (end - start, next);
-        let mut local: Vec<IdxSize> = Vec::with_capacity(len);
-        for (row, is_repeated) in (start..end).zip(&mut repeated) {
-            if is_repeated != Some(true) {
-                local.push((row - start) as IdxSize);
-            } else if firsts.get(next) == Some(&(row as IdxSize)) {
-                local.push((len + next - first_merged) as IdxSize);
-                next += 1;
-            }
-        }
-        runs.push(Run {
-            rows: start..end,
-            merged: first_merged..next,
-            local,
-        });
-    }
-    polars_ensure!(next == merged.height(), ComputeError: "a repeated key lost its first row");
-    let height = runs.iter().map(|r| r.local.len()).sum();
-    let runs = &runs[..];
-    let gather = |column: Column| -> PolarsResult<Column> {
-        let extra = merged.column(column.name())?.cast(column.dtype())?;
-        // A constant (a field no input has, the file of a run of one file) stays one, when the
-        // merged contacts have its value too.
-        if let Column::Scalar(constant) = &column
-            && (extra.is_empty()
-                || normalize::single_value(&extra)?.as_ref() == Some(constant.scalar()))
-        {
-            return Ok(Column::new_scalar(
-                column.name().clone(),
-                constant.scalar().clone(),
-                height,
-            ));
-        }
-        gather_in_runs(column, extra.as_materialized_series(), runs, height)
-            .map(Series::into_column)
-    };
-    // One column per core at a time, the largest first (by the bytes a row of each is copied
-    // as), each core taking the next column left when it is done with one. Every other column
-    // to each core gave one core twice the other's bytes (the e-mail's views and most of the
-    // numbers), which then gathered alone for the last 0.1 s of 0.4; shared out ahead by
-    // their bytes, one core still gathered alone for 0.1 s.
-    let mut columns: Vec<(usize, Column)> =
-        singles.into_columns().into_iter().enumerate().collect();
-    columns.sort_by_key(|(_, column)| std::cmp::Reverse(gathered_bytes(column)));
-    let queue = std::sync::Mutex::new(columns.into_iter());
-    let gathered = crate::parallel::map((0..crate::parallel::cores()).collect(), |_| {
-        let mut done = Vec::new();
-        while let Some((i, column)) = queue.lock().ok().and_then(|mut q| q.next()) {
-            done.push((i, gather(column)));
-            // The column's source rows are freed: return them before the next is gathered.
-            crate::memory::release();
-        }
-        done
-    });
-    let mut columns: Vec<(usize, PolarsResult<Column>)> = gathered.into_iter().flatten().collect();
-    columns.sort_by_key(|(i, _)| *i);
-    let columns = columns
-        .into_iter()
-        .map(|(_, c)| c)
-        .collect::<PolarsResult<Vec<_>>>()?;
-    DataFrame::new(height, columns)
-}
-
-/// The bytes [`gather_in_runs`] writes a row of `column` as: a text's view (its text stays
-/// where it is), a number's width; none for a constant, which stays one.
-fn gathered_bytes(column: &Column) -> usize {
-    match column {
-        Column::Scalar(_) => 0,
-        _ => match column.dtype() {
-            DataType::String => 16,
-            DataType::Boolean => 1,
-            DataType::Int32 | DataType::UInt32 => 4,
-            _ => 8,
-        },
-    }
-}
-
-/// `column` in first-row order as one chunk, a [`Run`] at a time: each run's source rows are
-/// freed once gathered (slicing them off leaves out the chunks wholly gathered), and their
-/// values are written straight into the new column; a constant is written out a run at a
-/// time. One chunk a column matters after this: polars splits a `with_columns` over a frame of
-/// many chunks by chunk, and writes each constant column out when it stacks the parts again.
-fn gather_in_runs(
-    column: Column,
-    extra: &Series,
-    runs: &[Run],
-    height: usize,
-) -> PolarsResult<Series> {
-    fn numbers<T: PolarsNumericType>(
-        column: Column,
-        extra: &Series,
-        runs: &[Run],
-        height: usize,
-    ) -> PolarsResult<Series> {
-        let name = column.name().clone();
-        let mut values: Vec<T::Native> = Vec::with_capacity(height);
-        let mut validity = Validity::with_capacity(height);
-        for_each_run(column, extra, runs, |part, local| {
-            let chunks: Vec<_> = part.unpack::<T>()?.downcast_iter().collect();
-            for_each_stretch(&chunks, local, |array, at, n| {
-                values.extend_from_slice(&array.values()[at..at + n]);
-                validity.extend(
-                    array.validity().map(|v| v.clone().sliced(at, n)).as_ref(),
-                    n,
-                );
-            });
-            Ok(())
-        })?;
-        Ok(ChunkedArray::<T>::from_vec_validity(name, values, validity.finish()).into_series())
-    }
-    let name = column.name().clone();
-    Ok(match column.dtype() {
-        DataType::String => {
-            let mut gathered = Gathered::with_capacity(height);
-            for_each_run(column, extra, runs, |part, local| {
-                gathered.extend(part.str()?, local);
-                Ok(())
-            })?;
-            gathered.finish(name).into_series()
-        }
-        DataType::Boolean => {
-            let mut values = MutableBitmap::with_capacity(height);
-            let mut validity = Validity::with_capacity(height);
-            for_each_run(column, extra, runs, |part, local| {
-                let chunks: Vec<_> = part.bool()?.downcast_iter().collect();
-                for_each_stretch(&chunks, local, |array, at, n| {
-                    values.extend_from_bitmap(&array.values().clone().sliced(at, n));
-                    validity.extend(
-                        array.validity().map(|v| v.clone().sliced(at, n)).as_ref(),
-                        n,
-                    );
-                });
-                Ok(())
-            })?;
-            let array = BooleanArray::new(ArrowDataType::Boolean, values.into(), validity.finish());
-            BooleanChunked::with_chunk(name, array).into_series()
-        }
-        DataType::Int32 => numbers::<Int32Type>(column, extra, runs, height)?,
-        DataType::Int64 => numbers::<Int64Type>(column, extra, runs, height)?,
-        DataType::UInt32 => numbers::<UInt32Type>(column, extra, runs, height)?,
-        _ => {
-            let mut gathered = Series::new_empty(name, column.dtype());
-            for_each_run(column, extra, runs, |part, local| {
-                gathered.append_owned(part.take_slice(local)?)?;
-                Ok(())
-            })?;
-            gathered.rechunk()
-        }
-    })
-}
-
-/// `copy` of each stretch of `order` (indices into all of `chunks`, one after the other) that
-/// runs on within one chunk: the chunk, where in it the stretch starts, and its length. The
-/// order of a run is mostly its own rows in turn, so the values are copied a stretch at a
-/// time, straight into the new column; gathering each run into an array of its own first, and
-/// copying that, took twice the copying.
-fn for_each_stretch<A: polars_arrow::array::Array>(
-    chunks: &[&A],
-    order: &[IdxSize],
-    mut copy: impl FnMut(&A, usize, usize),
-) {
-    let starts = starts(chunks.iter().map(|c| c.len()));
-    let mut current = 0;
-    let mut j = 0;
-    while j < order.len() {
-        let first = order[j] as usize;
-        if !(starts[current]..starts[current] + chunks[current].len()).contains(&first) {
-            current = starts.partition_point(|start| *start <= first) - 1;
-        }
-        let end = starts[current] + chunks[current].len();
-        let mut n = 1;
-        while j + n < order.len() && order[j + n] as usize == first + n && first + n < end {
-            n += 1;
-        }
-        copy(chunks[current], first - starts[current], n);
-        j += n;
-    }
-}
-
-/// `work` on each [`Run`]'s rows of `column` followed by its merged contacts of `extra`, with
-/// the run's order into them; the run's rows are sliced off `column` before the next.
-fn for_each_run(
-    mut column: Column,
-    extra: &Series,
-    runs: &[Run],
-    mut work: impl FnMut(&Series, &[IdxSize]) -> PolarsResult<()>,
-) -> PolarsResult<()> {
-    for run in runs {
-        let len = run.rows.len();
-        let mut part = column.slice(0, len).take_materialized_series();
-        column = column.slice(len as i64, column.len() - len);
-        part.append(&extra.slice(run.merged.start as i64, run.merged.len()))?;
-        work(&part, &run.local)?;
-    }
-    Ok(())
 }
 
 /// The columns of a decided contact that the outputs, the report and the state read (with
@@ -843,35 +618,42 @@ pub fn decide(
     as_of: i64,
 ) -> PolarsResult<Decision> {
     let cx = Context { policy, as_of };
-    let (contacts, sources) = merge(prepared)?;
-    let mut contacts = contacts.lazy();
-    if activity.is_some() || memory.is_some() {
-        contacts = contacts.with_column(with_key());
-    }
+    let (mut contacts, sources) = merge(prepared)?;
     let mut activity_only = 0;
-    if let Some(activity) = activity {
-        let per_key = activity_per_key(activity, policy)?;
-        activity_only = without_contact(&per_key, contacts.clone())?;
-        contacts = contacts
-            .join(
-                per_key.lazy(),
-                [col(KEY)],
-                [col(activity_col::KEY)],
-                JoinArgs {
-                    maintain_order: MaintainOrderJoin::Left,
-                    ..JoinArgs::new(JoinType::Left)
-                },
-            )
-            .with_columns([
-                max_horizontal([col(col::LAST_ACTIVITY), col(ACTIVITY_AT)])?
-                    .alias(col::LAST_ACTIVITY),
-                lit(true).alias(col::ENGAGEMENT_DATA),
-            ]);
+    if activity.is_none() && memory.is_none() {
+        // Nothing to join: the contacts stay in the chunks they were read in, which a polars
+        // query over them would copy into one (on ten million contacts 0.34-0.38 s, and the
+        // 600 MB of their columns held twice).
+        let height = contacts.height();
+        for (name, value) in nothing_remembered() {
+            contacts.with_column(Column::new_scalar(name.into(), value, height))?;
+        }
+    } else {
+        let mut joined = contacts.lazy().with_column(with_key());
+        if let Some(activity) = activity {
+            let per_key = activity_per_key(activity, policy)?;
+            activity_only = without_contact(&per_key, joined.clone())?;
+            joined = joined
+                .join(
+                    per_key.lazy(),
+                    [col(KEY)],
+                    [col(activity_col::KEY)],
+                    JoinArgs {
+                        maintain_order: MaintainOrderJoin::Left,
+                        ..JoinArgs::new(JoinType::Left)
+                    },
+                )
+                .with_columns([
+                    max_horizontal([col(col::LAST_ACTIVITY), col(ACTIVITY_AT)])?
+                        .alias(col::LAST_ACTIVITY),
+                    lit(true).alias(col::ENGAGEMENT_DATA),
+                ]);
+        }
+        contacts = remember(joined, memory)?.collect()?;
     }
-    let contacts = remember(contacts, memory)?;
     // The contact facts read the whole list (an import artefact is a consent second many
     // contacts share); everything after them reads one contact at a time.
-    let contacts = with_derived(contacts.collect()?, &rules::contact_facts(), &cx)?;
+    let contacts = with_derived(contacts, &rules::contact_facts(), &cx)?;
     let contacts = per_slice(contacts, |slice| judge(slice, memory.is_some(), &cx))?;
     Ok(Decision {
         contacts,
@@ -880,20 +662,25 @@ pub fn decide(
     })
 }
 
-/// `work` on a slice of `frame` per core, each on a thread of its own, and the results stacked
-/// in order: each column of the result is a chunk per slice. Over the merged contacts, one
-/// chunk a column, polars ran the reasons and the outcome on one core of two; in slices they
-/// took 0.49-0.71 s on ten million contacts instead of 0.93-0.99 s (paired runs). The run's
-/// peak, reached while writing, rose 40-100 MB with it, for a reason not found: not with one
-/// slice on the calling thread, nor from the two chunks (one chunk again raised it more).
+/// `work` on slices of `frame` on the cores side by side, and the results stacked in order:
+/// each column of the result is a chunk per slice. A slice is at most a core's share of the
+/// rows and never crosses a chunk of them ([`normalize::columns::pieces`]; the contacts keep
+/// the chunks their rows were read in), so that each of its columns is one array, which the
+/// rules read as it is (a slice across chunks is copied into one first). Over the merged
+/// contacts, one chunk a column, polars ran the reasons and the outcome on one core of two; in
+/// slices they took 0.49-0.71 s on ten million contacts instead of 0.93-0.99 s (paired runs).
 fn per_slice(
     frame: DataFrame,
     work: impl Fn(DataFrame) -> PolarsResult<DataFrame> + Sync,
 ) -> PolarsResult<DataFrame> {
-    let per = frame.height().div_ceil(crate::parallel::cores()).max(1);
-    let slices = (0..frame.height().div_ceil(per).max(1))
-        .map(|i| frame.slice((i * per) as i64, per))
+    let per = frame.height().div_ceil(crate::parallel::cores());
+    let mut slices: Vec<DataFrame> = normalize::columns::pieces(&frame, per)
+        .into_iter()
+        .map(|rows| frame.slice(rows.start as i64, rows.len()))
         .collect();
+    if slices.is_empty() {
+        slices.push(frame.clear());
+    }
     drop(frame);
     let mut done = crate::parallel::map(slices, work).into_iter();
     let mut stacked = done.next().unwrap_or_else(|| Ok(DataFrame::empty()))?;

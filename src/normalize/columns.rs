@@ -126,3 +126,32 @@ pub fn starts(lens: impl Iterator<Item = usize>) -> Vec<usize> {
     })
     .collect()
 }
+
+/// The rows in each chunk of `frame`'s columns, which are all cut alike (the batches they
+/// were read in, or the contacts of each batch); all the rows as one where every column is a
+/// constant.
+pub fn chunk_lengths(frame: &DataFrame) -> Vec<usize> {
+    frame
+        .columns()
+        .iter()
+        .find_map(|column| match column {
+            Column::Series(series) => Some(series.chunk_lengths().collect()),
+            _ => None,
+        })
+        .unwrap_or_else(|| vec![frame.height()])
+}
+
+/// `frame`'s rows in consecutive pieces of at most `most` rows, none across two of its chunks
+/// ([`chunk_lengths`]): a slice of a piece is one array a column, as the steps that read a
+/// column as one array want (a slice across chunks would be copied into one first).
+pub fn pieces(frame: &DataFrame, most: usize) -> Vec<std::ops::Range<usize>> {
+    let most = most.max(1);
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for len in chunk_lengths(frame) {
+        let end = start + len;
+        pieces.extend((start..end).step_by(most).map(|at| at..end.min(at + most)));
+        start = end;
+    }
+    pieces
+}

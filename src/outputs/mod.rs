@@ -97,7 +97,8 @@ pub struct Table {
     cells: Arc<[(&'static str, Cell)]>,
 }
 
-/// Source rows per written slice.
+/// Source rows per written slice, at most: a slice never crosses a chunk of the contacts
+/// ([`crate::normalize::columns::pieces`]), whose columns are then each one array as they are.
 const SLICE_ROWS: usize = 1 << 18;
 
 impl Table {
@@ -210,11 +211,9 @@ impl Table {
 
     /// The slices of the table, each with the rows it has (all without a bitmap).
     fn slices(&self) -> impl Iterator<Item = PolarsResult<(DataFrame, Option<Bitmap>)>> + '_ {
-        let rows = self.source.height();
-        (0..rows).step_by(SLICE_ROWS).map(move |offset| {
-            let slice = self
-                .source
-                .slice(offset as i64, SLICE_ROWS.min(rows - offset));
+        let pieces = crate::normalize::columns::pieces(&self.source, SLICE_ROWS);
+        pieces.into_iter().map(move |rows| {
+            let slice = self.source.slice(rows.start as i64, rows.len());
             let selected = self.selected(&slice)?;
             Ok(((self.plan)(slice.lazy()).collect()?, selected))
         })

@@ -480,12 +480,14 @@ fn chunked_text(values: &[Option<String>], chunks: usize) -> polars::prelude::St
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
-    /// Putting the contacts in first-row order a run of rows at a time gives what one gather
+    /// Putting the contacts in first-row order a chunk of rows at a time gives what one gather
     /// over all the rows and the merged contacts gives, for every kind of column (text, short
-    /// and long, Booleans, numbers, nulls, a constant), from rows in several chunks, in any run
-    /// length; each column comes out as one chunk, or as the constant it was.
+    /// and long, Booleans, numbers, nulls, a constant), from rows in several chunks, each
+    /// holding its memory alone (moved in place) or sharing it (copied); the columns come out
+    /// cut alike, a chunk for each chunk of rows that keeps a contact, or as the constant they
+    /// were.
     #[test]
-    fn contacts_put_in_order_run_by_run_are_those_of_one_gather(
+    fn contacts_put_in_order_chunk_by_chunk_are_those_of_one_gather(
         rows in prop::collection::vec(
             (0u8..12, prop::option::of("[a-z@.]{0,20}"), prop::option::of(any::<bool>()), prop::option::of(any::<i64>())),
             0..50,
@@ -495,7 +497,7 @@ proptest! {
             12,
         ),
         chunks in 1usize..4,
-        run_rows in 1usize..9,
+        owned in any::<bool>(),
         constant_kept in any::<bool>(),
     ) {
         use polars::prelude::*;
@@ -526,19 +528,28 @@ proptest! {
                 constant,
             ]).unwrap()
         };
-        let whole = frame(
-            rows.iter().map(|r| r.1.clone()).collect(),
-            rows.iter().map(|r| r.2).collect(),
-            rows.iter().map(|r| r.3).collect(),
-            (0..n as u32).collect(),
-            Column::new_scalar("constant".into(), seven(), n),
-        );
-        // The rows in `chunks` chunks, as the batches of a file are.
-        let mut singles = whole.slice(0, n / chunks);
+        let rows_frame = |at: usize, len: usize| {
+            let part = &rows[at..at + len];
+            frame(
+                part.iter().map(|r| r.1.clone()).collect(),
+                part.iter().map(|r| r.2).collect(),
+                part.iter().map(|r| r.3).collect(),
+                (at as u32..(at + len) as u32).collect(),
+                Column::new_scalar("constant".into(), seven(), len),
+            )
+        };
+        let whole = rows_frame(0, n);
+        // The rows in `chunks` chunks, as the batches of a file are: each a frame of its own,
+        // or a slice of one frame.
+        let piece = |at: usize, len: usize| match owned {
+            true => rows_frame(at, len),
+            false => whole.slice(at as i64, len),
+        };
+        let mut singles = piece(0, n / chunks);
         let mut at = n / chunks;
         while at < n {
-            let len = (n / chunks).max(1);
-            singles.vstack_mut(&whole.slice(at as i64, len)).unwrap();
+            let len = (n / chunks).max(1).min(n - at);
+            singles.vstack_mut_owned(piece(at, len)).unwrap();
             at += len;
         }
         // Stacking writes a constant out; the rows hold one as a constant.
@@ -569,19 +580,43 @@ proptest! {
         let expected = all.take(&IdxCa::from_vec("order".into(), order)).unwrap();
 
         let is_repeated = BooleanChunked::from_slice("repeated".into(), &repeated);
-        let got = in_first_row_order(singles, &is_repeated, merged, run_rows).unwrap();
+        let row_chunks: Vec<usize> = listaudit::normalize::columns::chunk_lengths(&singles);
+        // Where each chunk's numbers and views are: a chunk of its own is moved in place.
+        let numbers_at = |frame: &DataFrame| -> Vec<usize> {
+            let numbers = frame.column("number").unwrap().i64().unwrap();
+            numbers.downcast_iter().map(|a| a.values().as_ptr() as usize).collect()
+        };
+        let views_at = |frame: &DataFrame| -> Vec<usize> {
+            let text = frame.column("text").unwrap().str().unwrap();
+            text.downcast_iter().map(|a| a.views().as_ptr() as usize).collect()
+        };
+        let (numbers_were, views_were) = (numbers_at(&singles), views_at(&singles));
+        let got = in_first_row_order(singles, &is_repeated, merged).unwrap();
+        if owned && got.height() > 1 {
+            for at in numbers_at(&got) {
+                prop_assert!(numbers_were.contains(&at), "the numbers were copied");
+            }
+            for at in views_at(&got) {
+                prop_assert!(views_were.contains(&at), "the views were copied");
+            }
+        }
         prop_assert!(got.equals_missing(&expected), "got {got}\nexpected {expected}");
+        let cut = listaudit::normalize::columns::chunk_lengths(&got);
         // polars holds a one-row column as a constant.
         for column in got.columns().iter().filter(|c| c.len() > 1) {
             let constant = column.name() == "constant" && (constant_kept || m == 0);
             match column {
                 Column::Scalar(_) => prop_assert!(constant, "{} became a constant", column.name()),
-                _ => {
+                Column::Series(series) => {
                     prop_assert!(!constant, "the constant was written out");
-                    prop_assert_eq!(column.n_chunks(), 1, "{}", column.name());
+                    let lengths: Vec<usize> = series.chunk_lengths().collect();
+                    prop_assert_eq!(&lengths, &cut, "{}", column.name());
                 }
             }
         }
+        // Each chunk of rows that keeps a contact gives a chunk, never longer than itself.
+        prop_assert!(!cut.contains(&0) || got.height() == 0, "an empty chunk: {cut:?}");
+        prop_assert!(cut.len() <= row_chunks.len(), "{cut:?} from {row_chunks:?}");
     }
 }
 
