@@ -90,45 +90,54 @@ fn address_tests(address: &str) -> [bool; 2] {
 /// Rows per part of [`shared_by_at_least`] at the least: a shorter list is one part.
 pub const SHARE_PART_ROWS: usize = 1 << 16;
 
-/// Whether at least `min` of the `rows` share each row's `key` of its value (false for a row
-/// not among them). Most values on a list are their own (consent seconds), so a first pass
-/// counts into a small table of saturating counters by hash, which can only overcount; only
-/// the values whose counter reaches `min` are then counted exactly. A hash table of every value
-/// cost more than all the reasons together. Only the set bits of `rows` are visited.
+/// Whether at least `min` of the rows among `parts` (each part's values, and the rows of them
+/// counted) share each row's `key` of its value: each part's answer (false for a row not
+/// counted). The parts are one list (the contacts' chunks, counted together). Most values on a
+/// list are their own (consent seconds), so a first pass counts into a small table of
+/// saturating counters by hash, which can only overcount; only the values whose counter
+/// reaches `min` are then counted exactly. A hash table of every value cost more than all the
+/// reasons together. Only the counted rows are visited.
 ///
-/// The rows are split into a part per core, none shorter than `part_rows` but the last (and a
-/// whole number of bytes of the answer): each pass runs on the parts side by side, and the
-/// parts' counters are added up between passes. On one core it took 0.1 s of ten million
-/// contacts, with the other core idle.
+/// The rows are cut into a piece per core, none longer than that and none shorter than
+/// `part_rows` but a part's last: each pass runs on the pieces side by side, and the pieces'
+/// counters are added up between passes. On one core it took 0.1 s of ten million contacts,
+/// with the other core idle.
 pub fn shared_by_at_least(
-    values: &[i64],
-    rows: &Bitmap,
+    parts: &[(&[i64], Bitmap)],
     key: impl Fn(i64) -> i64 + Sync,
     min: u32,
     part_rows: usize,
-) -> Bitmap {
+) -> Vec<Bitmap> {
+    let counted: usize = parts.iter().map(|(_, rows)| rows.set_bits()).sum();
+    let total: usize = parts.iter().map(|(_, rows)| rows.len()).sum();
     // About four values a counter: few counters reach `min` by chance.
-    let bits = (usize::BITS - rows.set_bits().leading_zeros())
+    let bits = (usize::BITS - counted.leading_zeros())
         .saturating_sub(2)
         .clamp(16, 26);
     let slot = |v: i64| ((v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize;
-    let per = rows
-        .len()
+    let per = total
         .div_ceil(crate::parallel::cores())
         .max(part_rows)
         .next_multiple_of(8);
-    let parts: Vec<std::ops::Range<usize>> = (0..rows.len().div_ceil(per).max(1))
-        .map(|i| i * per..rows.len().min((i + 1) * per))
+    // Each piece as its part and its rows in the part.
+    let pieces: Vec<(usize, std::ops::Range<usize>)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, rows))| {
+            (0..rows.len())
+                .step_by(per)
+                .map(move |at| (i, at..rows.len().min(at + per)))
+        })
         .collect();
-    let mut counted = crate::parallel::map(parts.clone(), |part| {
+    let mut counted = crate::parallel::map(pieces.clone(), |(i, piece)| {
         let mut counters = vec![0u8; 1 << bits];
-        each_key(rows, values, &key, &part, |_, v| {
+        each_key(&parts[i].1, parts[i].0, &key, &piece, |_, v| {
             let counter = &mut counters[slot(v)];
             *counter = counter.saturating_add(1);
         });
         counters
     });
-    let mut counters = counted.pop().unwrap_or_default();
+    let mut counters = counted.pop().unwrap_or_else(|| vec![0u8; 1 << bits]);
     for other in counted {
         for (counter, n) in counters.iter_mut().zip(other) {
             *counter = counter.saturating_add(n);
@@ -136,33 +145,39 @@ pub fn shared_by_at_least(
     }
     let reach = |v: i64| u32::from(counters[slot(v)]) >= min.min(255);
     let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
-    for part_counts in crate::parallel::map(parts.clone(), |part| {
+    for piece_counts in crate::parallel::map(pieces.clone(), |(i, piece)| {
         let mut counts: PlHashMap<i64, u32> = PlHashMap::new();
-        each_key(rows, values, &key, &part, |_, v| {
+        each_key(&parts[i].1, parts[i].0, &key, &piece, |_, v| {
             if reach(v) {
                 *counts.entry(v).or_insert(0) += 1;
             }
         });
         counts
     }) {
-        for (v, n) in part_counts {
+        for (v, n) in piece_counts {
             *counts.entry(v).or_insert(0) += n;
         }
     }
-    // The answers as bits, eight to a byte (each part starts a byte). The counter rules out
-    // most values without a lookup.
-    let shared: Vec<u8> = crate::parallel::map(parts, |part| {
-        let mut shared = vec![0u8; part.len().div_ceil(8)];
-        each_key(rows, values, &key, &part, |row, v| {
+    // Each piece's answers as bits, eight to a byte. The counter rules out most values
+    // without a lookup.
+    let answers = crate::parallel::map(pieces.clone(), |(i, piece)| {
+        let mut shared = vec![0u8; piece.len().div_ceil(8)];
+        each_key(&parts[i].1, parts[i].0, &key, &piece, |row, v| {
             if reach(v) && counts.get(&v).is_some_and(|n| *n >= min) {
-                let at = row - part.start;
+                let at = row - piece.start;
                 shared[at / 8] |= 1 << (at % 8);
             }
         });
-        shared
-    })
-    .concat();
-    Bitmap::from_u8_vec(shared, rows.len())
+        Bitmap::from_u8_vec(shared, piece.len())
+    });
+    let mut shared: Vec<MutableBitmap> = parts
+        .iter()
+        .map(|(_, rows)| MutableBitmap::with_capacity(rows.len()))
+        .collect();
+    for ((i, _), answer) in pieces.iter().zip(answers) {
+        shared[*i].extend_from_bitmap(&answer);
+    }
+    shared.into_iter().map(Bitmap::from).collect()
 }
 
 /// `f` of each row of `part` that is among `rows`, with the key of its value.
@@ -326,19 +341,28 @@ impl<'a, 'c> Rules<'a, 'c> {
                     col::CONSENT_SECOND => (col::CONSENT_AT, |at| at - at.rem_euclid(1000)),
                     by => (by, |v| v),
                 };
-                match held::<Int64Type>(self.frame, column)? {
-                    Some(values) => {
-                        let rows = &self.bools(flag)? & &present(&values);
-                        shared_by_at_least(
-                            values.values(),
-                            &rows,
-                            key,
-                            cx.policy.import_artifact_min,
-                            SHARE_PART_ROWS,
-                        )
-                    }
-                    None => Bitmap::new_zeroed(rows),
+                // Read chunk by chunk: the contacts keep the chunks their rows were read in,
+                // and one array of them was a copy of the column (80 MB of ten million).
+                let column = self.frame.column(column)?;
+                if let Column::Scalar(constant) = column
+                    && constant.scalar().is_null()
+                {
+                    return Ok(Bitmap::new_zeroed(rows));
                 }
+                let values = column.as_materialized_series().cast(&DataType::Int64)?;
+                let flagged = self.bools(flag)?;
+                let mut at = 0;
+                let parts: Vec<(&[i64], Bitmap)> = values
+                    .i64()?
+                    .downcast_iter()
+                    .map(|array| {
+                        let flagged = flagged.clone().sliced(at, array.len());
+                        at += array.len();
+                        (array.values().as_slice(), &flagged & &present(array))
+                    })
+                    .collect();
+                let min = cx.policy.import_artifact_min;
+                joined(shared_by_at_least(&parts, key, min, SHARE_PART_ROWS).into_iter())
             }
             Cond::Not(c) => !&self.answer(c)?,
             // Once no row is left to decide, the rest is not asked.

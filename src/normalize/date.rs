@@ -587,7 +587,7 @@ fn days() -> &'static [[u8; 10]] {
 
 /// The last two digits of `n`.
 #[inline]
-fn pair(n: u32) -> [u8; 2] {
+pub(crate) fn pair(n: u32) -> [u8; 2] {
     PAIRS[n as usize % 100]
 }
 

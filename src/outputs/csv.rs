@@ -475,14 +475,22 @@ fn push_row(
 }
 
 /// Appends `n` in decimal digits, written where they go (digits spelled elsewhere and copied
-/// were a call to `memcpy` each).
+/// were a call to `memcpy` each), two at a time from a table: a digit at a time took 2% more
+/// of the instructions spelling audit.csv (`valgrind --tool=callgrind`, the `audit_csv` bench,
+/// whose line numbers are shorter than a large list's).
 fn push_number(out: &mut Vec<u8>, mut n: u64) {
     let len = n.checked_ilog10().map_or(1, |log| log as usize + 1);
     let at = out.len();
     out.extend_from_slice(&[b'0'; 20]);
-    for digit in out[at..at + len].iter_mut().rev() {
-        *digit = b'0' + (n % 10) as u8;
-        n /= 10;
+    let digits = &mut out[at..at + len];
+    let mut end = len;
+    while n >= 10 {
+        digits[end - 2..end].copy_from_slice(&crate::normalize::date::pair((n % 100) as u32));
+        n /= 100;
+        end -= 2;
+    }
+    if end == 1 {
+        digits[0] = b'0' + n as u8;
     }
     out.truncate(at + len);
 }

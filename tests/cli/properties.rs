@@ -1243,25 +1243,35 @@ fn shared_by_count(values: &[i64], rows: &[bool], key: fn(i64) -> i64, min: u32)
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
 
-    /// The shares counted in parts side by side (parts of a few rows, so that a short list has
-    /// many, each starting at any byte) are the shares counted in one pass; values are drawn
-    /// from a few, so that many are shared, and a key groups some of them.
+    /// The shares counted in parts (a list's chunks, each of any length) and pieces side by
+    /// side (pieces of a few rows, so that a short list has many) are the shares counted in
+    /// one pass; values are drawn from a few, so that many are shared, and a key groups some
+    /// of them.
     #[test]
     fn shares_counted_in_parts_are_the_shares_counted_plainly(
         rows in prop::collection::vec((0i64..40, any::<bool>()), 0..300),
+        cuts in prop::collection::vec(0usize..300, 0..4),
         min in 1u32..5,
         part_rows in 1usize..40,
     ) {
         use polars_arrow::bitmap::Bitmap;
         let (values, among): (Vec<i64>, Vec<bool>) = rows.into_iter().unzip();
         let key: fn(i64) -> i64 = |v| v - v.rem_euclid(3);
-        let shared = listaudit::decide::evaluate::shared_by_at_least(
-            &values,
-            &Bitmap::from_iter(among.iter().copied()),
-            key,
-            min,
-            part_rows,
-        );
-        prop_assert_eq!(shared.iter().collect::<Vec<_>>(), shared_by_count(&values, &among, key, min));
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(values.len())).collect();
+        cuts.push(values.len());
+        cuts.sort_unstable();
+        let mut start = 0;
+        let mut parts = Vec::new();
+        for end in cuts {
+            parts.push((&values[start..end], Bitmap::from_iter(among[start..end].iter().copied())));
+            start = end;
+        }
+        let shared = listaudit::decide::evaluate::shared_by_at_least(&parts, key, min, part_rows);
+        prop_assert_eq!(shared.len(), parts.len());
+        for (answer, (part, _)) in shared.iter().zip(&parts) {
+            prop_assert_eq!(answer.len(), part.len());
+        }
+        let shared: Vec<bool> = shared.iter().flat_map(|answer| answer.iter()).collect();
+        prop_assert_eq!(shared, shared_by_count(&values, &among, key, min));
     }
 }

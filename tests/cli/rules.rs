@@ -562,6 +562,17 @@ fn an_import_artefact_is_partial_evidence() {
     assert_decision(&case, "ip@example.com", "keep", "");
     assert_decision(&case, "other@example.com", "keep", "");
     assert_eq!(case.report()["counts"]["import_artifacts"], 20);
+    // Read in batches of a few rows, the contacts keep a chunk each batch, and the second is
+    // still counted over the whole list.
+    let outputs = case.read("out/audit.csv");
+    let batched = case.audit_env(
+        &["list.csv"],
+        &["--force"],
+        &[("LISTAUDIT_BATCH_BYTES", "300")],
+    );
+    assert_eq!(batched.code, 0, "{}", batched.stderr);
+    assert_eq!(case.report()["counts"]["import_artifacts"], 20);
+    assert_eq!(case.read("out/audit.csv"), outputs);
 
     // 19 are not enough; date-only values carry no time of day and never count.
     let mut lines: Vec<String> = (0..19)
