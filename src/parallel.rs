@@ -68,6 +68,25 @@ pub fn map<I: Send, T: Send>(items: Vec<I>, work: impl Fn(I) -> T + Sync) -> Vec
     results
 }
 
+/// `here()` on this thread and `there()` on one of [`POOL`]'s side by side (one after the other
+/// where the pool could not be started); both results.
+pub fn join<A, B: Send>(here: impl FnOnce() -> A, there: impl FnOnce() -> B + Send) -> (A, B) {
+    let Some(pool) = POOL.as_ref() else {
+        let here = here();
+        return (here, there());
+    };
+    let mut done = None;
+    let here = pool.in_place_scope(|scope| {
+        scope.spawn(|_| done = Some(there()));
+        here()
+    });
+    // The scope returns once `there` is done, or goes on with its panic.
+    (
+        here,
+        done.expect("the pool's work ended without its result"),
+    )
+}
+
 /// `work` of each of [`cores`] consecutive ranges that together cover `0..len`, none shorter
 /// than `min` but the last (so that a short input is not split at all); the results in order.
 /// An empty `len` is one empty range.

@@ -15,6 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
 
 use serde::{Deserialize, Serialize};
 
@@ -291,7 +292,12 @@ fn set_direct(_: &File, on: bool) -> std::io::Result<()> {
 }
 
 /// Writes one staged file; the caller syncs the file it returns.
-fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File, OutputError> {
+fn write_one(
+    path: &Path,
+    content: &mut Content,
+    style: CsvStyle,
+    spare: &AtomicUsize,
+) -> Result<File, OutputError> {
     let write_err = |source| OutputError::Write {
         dir: path.display().to_string(),
         source,
@@ -300,12 +306,14 @@ fn write_one(path: &Path, content: &mut Content, style: CsvStyle) -> Result<File
     let file = create_private(path).map_err(write_err)?;
     let mut writer = Direct::new(file, true);
     match content {
-        Content::Table(table) => table
-            .write(&mut writer, style, spelling_threads())
-            .map_err(|source| OutputError::Csv {
-                file: path.display().to_string(),
-                source,
-            })?,
+        Content::Table(table) => match spelling_threads() {
+            1 => table.write_helped(&mut writer, style, spare),
+            threads => table.write(&mut writer, style, threads),
+        }
+        .map_err(|source| OutputError::Csv {
+            file: path.display().to_string(),
+            source,
+        })?,
         Content::Bytes(bytes) => writer.write_all(bytes).map_err(write_err)?,
         Content::Later(make) => {
             let make = std::mem::replace(make, Box::new(|| Ok(Vec::new())));
@@ -338,6 +346,9 @@ fn write_all(
     use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
     let queue = std::sync::Mutex::new(files.iter_mut());
     let failed = AtomicBool::new(false);
+    // Writers done with the queue: each leaves its core to help spell the tables still being
+    // written (on two cores, audit.csv outlasts the other lists by 0.2-0.4 s at 10M).
+    let spare = AtomicUsize::new(0);
     let panicked =
         |what: &str| io_err(journal_dir)(std::io::Error::other(format!("{what} failed")));
     // A thread left unjoined after an error is joined when the scope ends.
@@ -351,7 +362,7 @@ fn write_all(
                         else {
                             break;
                         };
-                        let file = write_one(path, content, style)
+                        let file = write_one(path, content, style, &spare)
                             .inspect_err(|_| failed.store(true, Relaxed))?;
                         let path = path.clone();
                         syncs.push(scope.spawn(move || {
@@ -361,6 +372,7 @@ fn write_all(
                             })
                         }));
                     }
+                    spare.fetch_add(1, Relaxed);
                     for sync in syncs {
                         sync.join().map_err(|_| panicked("a sync"))??;
                     }

@@ -556,19 +556,49 @@ const CHUNK_ROWS: usize = 2048;
 
 /// Spells the rows of `frame` that `selected` has (all without it) as `layout` says into `out`,
 /// on this thread, a few thousand rows at a time; whenever `out` is full, `full` hands it on.
+/// When `helped`, the second half of the rows is spelled on another core meanwhile, and its
+/// text copied after the first's.
 pub fn render_into(
     frame: &DataFrame,
     selected: Option<&Bitmap>,
     layout: &Layout,
     out: &mut Chunk,
+    helped: bool,
     mut full: impl FnMut(&mut Chunk) -> PolarsResult<()>,
 ) -> PolarsResult<()> {
     let frame = with_numbers(frame.clone(), &layout.cells)?;
     let columns = sources(&frame, layout)?;
     let rows = frame.height();
-    for start in (0..rows).step_by(CHUNK_ROWS) {
-        let block = start..rows.min(start + CHUNK_ROWS);
-        push_rows(&mut out.bytes, block, selected, &columns, layout.separator);
+    let half = if helped { rows / 2 } else { rows };
+    let columns = &columns;
+    let here = |out: &mut Chunk, full: &mut dyn FnMut(&mut Chunk) -> PolarsResult<()>| {
+        for start in (0..half).step_by(CHUNK_ROWS) {
+            let block = start..half.min(start + CHUNK_ROWS);
+            push_rows(&mut out.bytes, block, selected, columns, layout.separator);
+            if out.text().len() >= Chunk::BYTES {
+                full(out)?;
+            }
+        }
+        Ok(())
+    };
+    if half == rows {
+        return here(out, &mut full);
+    }
+    let there = || {
+        let mut text = Vec::new();
+        push_rows(&mut text, half..rows, selected, columns, layout.separator);
+        text
+    };
+    let (done, text): (PolarsResult<()>, Vec<u8>) =
+        crate::parallel::join(|| here(out, &mut full), there);
+    done?;
+    // Each chunk filled to its size and no more, so that its text never outgrows its room.
+    let mut rest = &text[..];
+    while !rest.is_empty() {
+        let room = Chunk::BYTES.saturating_sub(out.text().len()).max(1);
+        let (piece, after) = rest.split_at(room.min(rest.len()));
+        out.push(piece);
+        rest = after;
         if out.text().len() >= Chunk::BYTES {
             full(out)?;
         }

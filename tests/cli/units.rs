@@ -558,9 +558,10 @@ fn a_hash_read_ahead_is_the_bytes_hash() {
 
 /// A table spelled on one thread is handed to a direct writer in whole aligned blocks, which
 /// go past the page cache where they are (the writer stays direct); spelled in runs on two
-/// threads and copied, it is the same text. Over several blocks, so that each block's tail is
-/// carried into the next; and with rows so long that a chunk outgrows its room (its text then
-/// moves, and the chunk starts aligned again when it is reused).
+/// threads and copied, or each slice's second half on a spare core, it is the same text. Over
+/// several blocks, so that each block's tail is carried into the next; and with rows so long
+/// that a chunk outgrows its room (its text then moves, and the chunk starts aligned again
+/// when it is reused).
 #[test]
 fn a_table_spelled_on_one_thread_is_written_as_on_two() {
     use listaudit::outputs::commit::Direct;
@@ -595,6 +596,19 @@ fn a_table_spelled_on_one_thread_is_written_as_on_two() {
         table.write(&mut on_one, style, 1).unwrap();
         assert!(in_runs.len() > 2 * Direct::BLOCK, "{} bytes", in_runs.len());
         assert_eq!(on_one, in_runs);
+        // Helped by a spare core, each slice's second half (here over a block of text) is
+        // spelled beside the first and copied after it.
+        let spare = std::sync::atomic::AtomicUsize::new(1);
+        let mut helped = Vec::new();
+        table.write_helped(&mut helped, style, &spare).unwrap();
+        assert_eq!(helped, in_runs);
+        let path = dir.path().join(format!("helped-{rows}.csv"));
+        let mut writer = Direct::new(std::fs::File::create(&path).unwrap(), true);
+        let direct = writer.is_direct();
+        table.write_helped(&mut writer, style, &spare).unwrap();
+        assert_eq!(writer.is_direct(), direct);
+        writer.finish().unwrap().sync_all().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), in_runs);
 
         let path = dir.path().join(format!("table-{rows}.csv"));
         let mut writer = Direct::new(std::fs::File::create(&path).unwrap(), true);
