@@ -306,8 +306,9 @@ fn write_one(
     let file = create_private(path).map_err(write_err)?;
     let mut writer = Direct::new(file, true);
     match content {
+        // One core has no other to help with.
         Content::Table(table) => match spelling_threads() {
-            1 => table.write_helped(&mut writer, style, spare),
+            1 if crate::parallel::cores() > 1 => table.write_helped(&mut writer, style, spare),
             threads => table.write(&mut writer, style, threads),
         }
         .map_err(|source| OutputError::Csv {

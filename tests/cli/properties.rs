@@ -402,35 +402,6 @@ proptest! {
         let got: Vec<Option<String>> = out.iter().map(|v| v.map(str::to_string)).collect();
         prop_assert_eq!(got, expected);
     }
-
-    /// Gathering a text column of several chunks gives what polars' `take` gives, and points
-    /// into the column's own text rather than copying it.
-    #[test]
-    fn a_gathered_text_column_is_the_taken_one_without_a_copy(
-        values in prop::collection::vec(prop::option::of("[a-zé@.]{0,30}"), 1..60),
-        chunks in 1usize..5,
-        picks in prop::collection::vec(any::<prop::sample::Index>(), 0..80),
-    ) {
-        use polars::prelude::*;
-        let column = chunked_text(&values, chunks);
-        let order: Vec<IdxSize> = picks.iter().map(|p| p.index(values.len()) as IdxSize).collect();
-        let gathered = listaudit::normalize::text::gather_text(&column, &order);
-        let taken = column.take(&IdxCa::from_vec("o".into(), order.clone())).unwrap();
-        prop_assert_eq!(gathered.len(), order.len());
-        prop_assert_eq!(
-            gathered.iter().collect::<Vec<_>>(),
-            taken.iter().collect::<Vec<_>>()
-        );
-        let own: Vec<_> = column
-            .downcast_iter()
-            .flat_map(|c| c.data_buffers().iter().map(|b| b.as_ptr()))
-            .collect();
-        for chunk in gathered.downcast_iter() {
-            for buffer in chunk.data_buffers().iter() {
-                prop_assert!(own.contains(&buffer.as_ptr()), "a gathered column copied text");
-            }
-        }
-    }
 }
 
 /// Where one long address in many has a capital, the key column points at the address
