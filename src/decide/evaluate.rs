@@ -87,7 +87,7 @@ fn address_tests(address: &str) -> [bool; 2] {
     ]
 }
 
-/// Rows per part of [`shared_by_at_least`] at the least: a shorter list is one part.
+/// Rows per piece of [`shared_by_at_least`] at the least: a shorter part is one piece.
 pub const SHARE_PART_ROWS: usize = 1 << 16;
 
 /// Whether at least `min` of the rows among `parts` (each part's values, and the rows of them
