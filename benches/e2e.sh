@@ -28,7 +28,8 @@ measure() {
   /usr/bin/time -f "%e %U %S %M" -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/stderr.txt" || {
     echo "$name failed:"; cat "$WORK/stderr.txt"; exit 1; }
   read -r wall user sys peak < "$WORK/time.txt"
-  echo "$name $wall $(echo "$user + $sys" | bc) $((peak / 1024))" >> "$WORK/times"
+  # awk, not bc: bc writes a sum under one as ".95".
+  echo "$name $wall $(awk -v u="$user" -v s="$sys" 'BEGIN {printf "%.2f", u + s}') $((peak / 1024))" >> "$WORK/times"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
@@ -60,7 +61,7 @@ for n in $ROWS; do
     wall=$(awk -v t=$tool '$1==t {print $2}' "$WORK/times" | median)
     cpu=$(awk -v t=$tool '$1==t {print $3}' "$WORK/times" | median)
     peak=$(awk -v t=$tool '$1==t {print $4}' "$WORK/times" | median)
-    ratio=$(echo "scale=2; $wall / $base" | bc)
+    ratio=$(awk -v w="$wall" -v b="$base" 'BEGIN {printf "%.2f", w / b}')
     echo "| $n | $tool | $wall | $cpu | $peak | $ratio |" >> "$WORK/table.md"
   done
   # Each round's own ratios too: a median of each tool's times can pair rounds that were not
