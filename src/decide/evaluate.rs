@@ -343,17 +343,12 @@ impl<'a, 'c> Rules<'a, 'c> {
                 };
                 // Read chunk by chunk: the contacts keep the chunks their rows were read in,
                 // and one array of them was a copy of the column (80 MB of ten million).
-                let column = self.frame.column(column)?;
-                if let Column::Scalar(constant) = column
-                    && constant.scalar().is_null()
-                {
+                let Some(values) = columns::numbers::<Int64Type>(self.frame, column)? else {
                     return Ok(Bitmap::new_zeroed(rows));
-                }
-                let values = column.as_materialized_series().cast(&DataType::Int64)?;
+                };
                 let flagged = self.bools(flag)?;
                 let mut at = 0;
                 let parts: Vec<(&[i64], Bitmap)> = values
-                    .i64()?
                     .downcast_iter()
                     .map(|array| {
                         let flagged = flagged.clone().sliced(at, array.len());

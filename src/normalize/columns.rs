@@ -75,6 +75,16 @@ pub fn held<T: PolarsNumericType>(
     rows: &DataFrame,
     name: &str,
 ) -> PolarsResult<Option<PrimitiveArray<T::Native>>> {
+    Ok(numbers::<T>(rows, name)?
+        .and_then(|values| values.rechunk().downcast_iter().next().cloned()))
+}
+
+/// The numbers in column `name` in the chunks it holds them in; none where the column holds
+/// none (a field the input lacks is one null for every row).
+pub fn numbers<T: PolarsNumericType>(
+    rows: &DataFrame,
+    name: &str,
+) -> PolarsResult<Option<ChunkedArray<T>>> {
     let column = rows.column(name)?;
     if let Column::Scalar(constant) = column
         && constant.scalar().is_null()
@@ -84,12 +94,7 @@ pub fn held<T: PolarsNumericType>(
     let values = column
         .as_materialized_series()
         .cast(&T::get_static_dtype())?;
-    Ok(values
-        .unpack::<T>()?
-        .rechunk()
-        .downcast_iter()
-        .next()
-        .cloned())
+    Ok(Some(values.unpack::<T>()?.clone()))
 }
 
 /// The rows of `array` that hold a value.
