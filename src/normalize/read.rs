@@ -29,7 +29,7 @@ pub struct Plan {
     /// The sinks of each of the file's fields (most have none: they are not read).
     slots: Vec<Vec<usize>>,
     sinks: Vec<SinkPlan>,
-    /// The sink of the e-mail field: a record whose e-mail cell is blank is no row.
+    /// The e-mail field (its column): a record whose e-mail cell is blank is no row.
     email: usize,
 }
 
@@ -84,7 +84,10 @@ impl Plan {
         for m in &input.mapping {
             let name = m.field.name().to_string();
             match (m.field, m.field.kind()) {
-                (Field::Email, _) => email = add(m.index, SinkPlan::Email),
+                (Field::Email, _) => {
+                    add(m.index, SinkPlan::Email);
+                    email = m.index;
+                }
                 (Field::Status, _) => {}
                 (field, _) if super::UNREAD.contains(&field) => {}
                 // A value the user declared for the field fills its blanks as text.
@@ -221,7 +224,8 @@ pub fn batch(batch: &Parts, plan: &Plan) -> PolarsResult<Option<(DataFrame, Surv
             no_email: Vec::new(),
             names: Vec::new(),
         },
-        surveyed: vec![None; surveys],
+        surveyed: vec![("", false); surveys],
+        pending: 0,
         lines: Vec::with_capacity(rows),
         index: batch.splits.first().map_or(0, |s| s.record),
         record_lines: batch.record_lines.as_deref().map(Vec::as_slice),
@@ -257,7 +261,12 @@ struct Reader<'a> {
     survey: Survey,
     /// The current record's cells of the surveyed columns (and whether each is escaped):
     /// surveyed when the record ends, unless it is rejected.
-    surveyed: Vec<Option<(&'a str, bool)>>,
+    surveyed: Vec<(&'a str, bool)>,
+    /// Which of `surveyed` hold a cell of the current record, a bit each: a survey is taken
+    /// of each date field the file maps ([`super::DateSurvey::new`]), and of the
+    /// [`Field::ALL`] 21 fields fewer than 64 are dates. Most records have none: a plain ISO
+    /// date is not surveyed.
+    pending: u64,
     lines: Vec<IdxSize>,
     /// The record being read, counted from the file's first data record.
     index: u64,
@@ -275,12 +284,13 @@ struct Reader<'a> {
 }
 
 impl<'a> cells::Cells<'a> for Reader<'a> {
+    #[inline(always)]
     fn cell(&mut self, field: usize, raw: &'a str, escaped: bool) {
         let slots = &self.plan.slots[field];
         if slots.is_empty() {
             return;
         }
-        if slots.contains(&self.plan.email) {
+        if field == self.plan.email {
             self.no_email = raw.bytes().all(|b| b.is_ascii_whitespace());
         }
         let text = if escaped {
@@ -292,16 +302,19 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
         // survey's).
         let mut iso = false;
         for &sink in slots {
-            if sink == self.plan.email && trim(text).is_empty() {
-                self.blank_email = true;
-            }
             match &mut self.sinks[sink] {
+                Sink::Email(column) => {
+                    self.blank_email |= trim(text).is_empty();
+                    let display = email::display_of(text);
+                    column.push_text((!text.is_empty()).then_some(display.as_ref()));
+                }
                 // A plain ISO date says nothing of the order of day and month: it is surveyed
                 // only while its column's examples are taken. (Each of ten million rows' four
                 // date values was surveyed, 0.1 CPU-s.)
                 Sink::Survey(i) => {
                     if !iso || wants_example(&self.survey.found[*i], self.survey.rows) {
-                        self.surveyed[*i] = Some((raw, escaped));
+                        self.surveyed[*i] = (raw, escaped);
+                        self.pending |= 1 << *i;
                     }
                 }
                 Sink::Name { codes, validity } => {
@@ -329,16 +342,15 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
             self.survey.no_email.push((u64::from(line), raw));
         } else {
             let row = self.survey.rows;
-            for (found, cell) in self.survey.found.iter_mut().zip(&mut self.surveyed) {
-                if let Some((text, escaped)) = cell.take() {
-                    let text = if escaped {
-                        cells::unescape(text, &mut self.scratch)
-                    } else {
-                        text
-                    };
-                    survey(found, text, row);
-                }
-            }
+            crate::normalize::columns::each_bit(self.pending, |i| {
+                let (text, escaped) = self.surveyed[i];
+                let text = if escaped {
+                    cells::unescape(text, &mut self.scratch)
+                } else {
+                    text
+                };
+                survey(&mut self.survey.found[i], text, row);
+            });
             self.survey.rows += 1;
         }
         if self.blank_email {
@@ -349,7 +361,7 @@ impl<'a> cells::Cells<'a> for Reader<'a> {
             self.lines
                 .push(line_of(self.record_lines, self.index) as IdxSize);
         }
-        self.surveyed.fill(None);
+        self.pending = 0;
         (self.no_email, self.blank_email) = (false, false);
         self.index += 1;
         true
@@ -497,13 +509,10 @@ impl Sink {
     }
 
     /// Adds the value of a cell, `text` as written (unquoted); whether it is a date read as
-    /// plain ISO ([`date::parse_iso`]).
+    /// plain ISO ([`date::parse_iso`]). The e-mail and the names are pushed by [`Reader`],
+    /// which knows whether the row is one and holds the names.
     fn push(&mut self, text: &str) -> bool {
         match self {
-            Sink::Email(column) => {
-                let display = email::display_of(text);
-                column.push_text((!text.is_empty()).then_some(display.as_ref()));
-            }
             Sink::Text(column) => column.push_text((!text.is_empty()).then(|| trim(text))),
             Sink::Date {
                 values,
@@ -584,7 +593,7 @@ impl Sink {
                 ranks.push(rank.unwrap_or(0));
                 validity.push(rank.is_some());
             }
-            Sink::Name { .. } | Sink::Survey(_) => {}
+            Sink::Email(_) | Sink::Name { .. } | Sink::Survey(_) => {}
         }
         false
     }
