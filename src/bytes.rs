@@ -91,17 +91,17 @@ pub fn is_utf8(bytes: &[u8]) -> bool {
 
 /// `bytes` (a digest) in lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    let mut text = String::with_capacity(bytes.len() * 2);
+    let mut text = vec![0; bytes.len() * 2];
     hex_into(bytes, &mut text);
-    text
+    String::from_utf8(text).expect("hex digits are ASCII")
 }
 
-/// `bytes` in lower-case hex, after `text`.
-pub fn hex_into(bytes: &[u8], text: &mut String) {
+/// `bytes` in lower-case hex, two digits a byte, into `out` (as long as the digits).
+pub fn hex_into(bytes: &[u8], out: &mut [u8]) {
     // Digit by digit: `write!` per byte was most of the time of hashing a suppression list.
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        text.push(DIGITS[usize::from(b >> 4)] as char);
-        text.push(DIGITS[usize::from(b & 0xf)] as char);
+    for (b, digits) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        digits[0] = DIGITS[usize::from(b >> 4)];
+        digits[1] = DIGITS[usize::from(b & 0xf)];
     }
 }

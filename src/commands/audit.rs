@@ -238,33 +238,18 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     ));
     stages.push(("decide", Instant::now()));
     crate::memory::release();
-    let mut tables = ctx(
+    let tables = ctx(
         outputs::tables(
-            &decision.contacts,
+            &decision,
             &rejects,
             as_of,
             &inputs.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
-            &decision.sources,
             &coded.names.names(),
             &normalize::consent_column_names(&inputs),
+            memory.is_some().then_some(&earlier),
         ),
         "cannot build the outputs",
     )?;
-    if memory.is_some() {
-        let table = tables
-            .iter_mut()
-            .find(|(name, _)| *name == "suppression.csv")
-            .map(|(_, t)| t);
-        if let Some(table) = table {
-            let rows = ctx(
-                table.collect().and_then(|current| {
-                    outputs::with_earlier(&current, &decision.contacts, &earlier)
-                }),
-                "cannot build the suppression list",
-            )?;
-            *table = table.with_rows(rows);
-        }
-    }
 
     let mut hashing: Vec<(usize, Arc<Hashing>)> = inputs
         .iter()

@@ -236,45 +236,22 @@ fn is_valid_text(address: &str) -> bool {
 
 /// The hex SHA-256 of each key, computed over chunks in parallel: the suppression list's form
 /// of an address (SPEC §4, §8).
+///
+/// Each hash is spelled straight into its chunk's text, a share of the values per core: a
+/// string of its own for each hash, a column of keys before them and a copy of the strings
+/// into the column took about half of writing the suppression list of ten million contacts.
 pub fn sha256_expr(key: Expr) -> Expr {
-    hashed(key, false)
-}
-
-/// [`sha256_expr`] of each address's key ([`key_of`]), without a column of the keys.
-pub fn key_sha256(display: Expr) -> Expr {
-    hashed(display, true)
-}
-
-/// The hex SHA-256 of one key.
-pub fn sha256_of(key: &str) -> String {
-    crate::bytes::hex(&Sha256::digest(key.as_bytes()))
-}
-
-/// The hex SHA-256 of each value (of its key when `keyed`), a share of the values per core,
-/// each hash spelled straight into its chunk's text: a string of its own for each hash, a
-/// column of keys before them and a copy of the strings into the column took about half of
-/// writing the suppression list of ten million contacts.
-fn hashed(values: Expr, keyed: bool) -> Expr {
-    values.map(
+    key.map(
         move |c: Column| {
             let values = c.str()?;
             let chunks = crate::parallel::over_ranges(values.len(), 1024, |range| {
                 let part = values.slice(range.start as i64, range.len());
                 let mut hashes = MutableBinaryViewArray::<str>::with_capacity(range.len());
-                let mut text = String::with_capacity(64);
                 for value in part.iter() {
-                    let Some(value) = value else {
-                        hashes.push_null();
-                        continue;
-                    };
-                    let key = if keyed {
-                        key_of(value)
-                    } else {
-                        Cow::Borrowed(value)
-                    };
-                    text.clear();
-                    crate::bytes::hex_into(&Sha256::digest(key.as_bytes()), &mut text);
-                    hashes.push_value(&text);
+                    match value {
+                        Some(key) => hashes.push_value(hex_text(&sha256_hex(key))),
+                        None => hashes.push_null(),
+                    }
                 }
                 Utf8ViewArray::from(hashes)
             });
@@ -282,4 +259,21 @@ fn hashed(values: Expr, keyed: bool) -> Expr {
         },
         |_, field| Ok(Field::new(field.name().clone(), DataType::String)),
     )
+}
+
+/// The hex SHA-256 of one key.
+pub fn sha256_of(key: &str) -> String {
+    hex_text(&sha256_hex(key)).to_string()
+}
+
+/// The lower-case hex digits of the SHA-256 of `key`'s bytes.
+pub fn sha256_hex(key: &str) -> [u8; 64] {
+    let mut hex = [0; 64];
+    crate::bytes::hex_into(&Sha256::digest(key.as_bytes()), &mut hex);
+    hex
+}
+
+/// Hex digits as text.
+fn hex_text(hex: &[u8; 64]) -> &str {
+    std::str::from_utf8(hex).expect("hex digits are ASCII")
 }

@@ -18,10 +18,10 @@ use polars_arrow::bitmap::{Bitmap, MutableBitmap};
 use thiserror::Error;
 
 use crate::decide::col;
-use crate::decide::rules::{Evidence, Outcome};
+use crate::decide::rules::{Evidence, Outcome, Reason};
 use crate::fields::Field;
 use crate::ingest::Reject;
-use crate::normalize::date::format_expr;
+use crate::normalize::date::format_instant;
 use crate::state::Suppressed;
 
 /// Every file a run writes, in the order they are listed.
@@ -132,16 +132,6 @@ impl Table {
         }
     }
 
-    /// The table with `rows` as its rows, already built: the same cells.
-    pub fn with_rows(&self, rows: DataFrame) -> Table {
-        Table {
-            source: rows,
-            rows: None,
-            plan: Arc::new(|lf| lf),
-            cells: self.cells.clone(),
-        }
-    }
-
     /// The table's plan over its source, its rows selected.
     fn planned(&self) -> LazyFrame {
         let source = self.source.clone().lazy();
@@ -149,11 +139,6 @@ impl Table {
             Some(rows) => source.filter(rows.clone()),
             None => source,
         })
-    }
-
-    /// The whole table's frame at once.
-    pub fn collect(&self) -> PolarsResult<DataFrame> {
-        self.planned().collect()
     }
 
     /// The rows the table will have, without building it.
@@ -384,16 +369,18 @@ fn outcome_is(outcome: Outcome) -> Expr {
 /// The CSV tables of SPEC §4 from the decided contacts and the rejected rows, each a plan over
 /// slices of the contacts (see [`Table`]). `files` names the inputs by index, `names` spells
 /// the first and last names by code, and `consent_columns` spells the consent date columns by number
-/// ([`crate::normalize::consent_column_names`]).
+/// ([`crate::normalize::consent_column_names`]). With what earlier runs suppressed (a state,
+/// `--suppression` lists), suppression.csv takes those in too ([`with_earlier`]).
 pub fn tables(
-    contacts: &DataFrame,
+    decision: &crate::decide::Decision,
     rejects: &[Reject],
     as_of: i64,
     files: &[String],
-    sources: &[String],
     names: &[String],
     consent_columns: &[String],
+    earlier: Option<&BTreeMap<String, Suppressed>>,
 ) -> PolarsResult<Vec<(&'static str, Table)>> {
+    let contacts = &decision.contacts;
     let email = ("email", Cell::Text(Field::Email.name()));
     let names: Arc<[String]> = names.into();
     let first_name = (
@@ -435,7 +422,7 @@ pub fn tables(
             "sources",
             Cell::Sources {
                 files: files.into(),
-                refs: sources.into(),
+                refs: decision.sources.clone(),
             },
         ),
     ];
@@ -461,37 +448,29 @@ pub fn tables(
         vec![
             email.clone(),
             reasons,
-            ("suppress", Cell::YesNo(col::SUPPRESS)),
+            ("suppress", Cell::Either(col::SUPPRESS.into(), csv::YES_NO)),
         ],
     );
-    // With a state, decide has hashed every key already.
-    let hash = if contacts.column(col::KEY_SHA256).is_ok() {
-        col(col::KEY_SHA256)
-    } else {
-        crate::normalize::email::key_sha256(col(Field::Email.name()))
-    };
-    let suppression_columns = [
-        hash.alias("email_sha256"),
-        when(col(crate::decide::rules::Reason::Withdrawn.column()))
-            .then(lit("withdrawn"))
-            .otherwise(lit("bounced"))
-            .alias("reason"),
-        format_expr(col(col::WITHDRAWN_AT).fill_null(lit(as_of))).alias("since"),
-    ];
-    // Its rows are filtered in the plan, before their keys are hashed.
-    let suppression = Table {
-        source: contacts.clone(),
-        rows: None,
-        plan: Arc::new(move |lf: LazyFrame| {
-            lf.filter(col(col::SUPPRESS))
-                .select(suppression_columns.clone())
-        }),
-        cells: vec![
-            ("email_sha256", Cell::Text("email_sha256")),
-            ("reason", Cell::Text("reason")),
-            ("since", Cell::Text("since")),
-        ]
-        .into(),
+    let suppression = match earlier {
+        Some(earlier) => Table::whole(
+            with_earlier(contacts, as_of, earlier)?,
+            SUPPRESSION_CELLS.map(|c| (c, Cell::Text(c))).into(),
+        ),
+        None => Table::of(
+            contacts,
+            Some(col(col::SUPPRESS)),
+            vec![
+                (SUPPRESSION_CELLS[0], Cell::KeyHash(Field::Email.name())),
+                (
+                    SUPPRESSION_CELLS[1],
+                    Cell::Either(Reason::Withdrawn.column().into(), BOUNCED_WITHDRAWN),
+                ),
+                (
+                    SUPPRESSION_CELLS[2],
+                    Cell::InstantOr(col::WITHDRAWN_AT, as_of),
+                ),
+            ],
+        ),
     };
     let person = |filter: Expr| {
         Table::of(
@@ -508,9 +487,7 @@ pub fn tables(
     };
     let keep = person(outcome_is(Outcome::Keep));
     let no_marketing = person(outcome_is(Outcome::NoMarketing));
-    let reengage = person(outcome_is(Outcome::Keep).and(col(
-        crate::decide::rules::Reason::NearingInactivity.column(),
-    )));
+    let reengage = person(outcome_is(Outcome::Keep).and(col(Reason::NearingInactivity.column())));
     let rejects = Table::whole(
         rejects_table(rejects)?,
         vec![
@@ -532,41 +509,49 @@ pub fn tables(
     ])
 }
 
-/// suppression.csv (SPEC §4): the contacts withdrawn or bounced now (with the date the state
-/// first recorded them), then every earlier hash that is not a contact who signed up again.
-pub fn with_earlier(
-    current: &DataFrame,
+/// suppression.csv's columns (SPEC §4).
+const SUPPRESSION_CELLS: [&str; 3] = ["email_sha256", "reason", "since"];
+
+/// A suppressed contact's reason, by whether it withdrew ([`Cell::Either`]).
+const BOUNCED_WITHDRAWN: [&str; 2] = ["bounced", "withdrawn"];
+
+/// suppression.csv with what earlier runs remember (SPEC §4): the contacts withdrawn or bounced
+/// now, each with the date the state first recorded it (for one new, its withdrawal's, or
+/// `as_of`), then every earlier hash that is not a contact who signed up again. Decide hashed
+/// every contact's key ([`col::KEY_SHA256`]) to look them up.
+fn with_earlier(
     contacts: &DataFrame,
+    as_of: i64,
     earlier: &BTreeMap<String, Suppressed>,
 ) -> PolarsResult<DataFrame> {
     let hashes = contacts.column(col::KEY_SHA256)?.str()?;
     let suppress = contacts.column(col::SUPPRESS)?.bool()?;
-    let suppressed = contacts
-        .column(&crate::decide::rules::Reason::Suppressed.column())?
-        .bool()?;
+    let suppressed = contacts.column(&Reason::Suppressed.column())?.bool()?;
+    let withdrawn = contacts.column(&Reason::Withdrawn.column())?.bool()?;
+    let withdrawn_at = contacts.column(col::WITHDRAWN_AT)?.i64()?;
     let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut resigned: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for ((hash, s), r) in hashes.iter().zip(suppress.iter()).zip(suppressed.iter()) {
-        let Some(hash) = hash else { continue };
-        if s == Some(true) {
-            now.insert(hash);
-        } else if r != Some(true) && earlier.contains_key(hash) {
+    let (mut h, mut r, mut s) = (Vec::new(), Vec::new(), Vec::new());
+    let rows = hashes.iter().zip(suppress.iter()).zip(suppressed.iter());
+    for (((hash, is_suppressed), was_suppressed), (withdrew, at)) in
+        rows.zip(withdrawn.iter().zip(withdrawn_at.iter()))
+    {
+        if is_suppressed == Some(true) {
+            now.extend(hash);
+            let hash = hash.unwrap_or("");
+            h.push(hash.to_string());
+            r.push(BOUNCED_WITHDRAWN[usize::from(withdrew == Some(true))].to_string());
+            s.push(
+                earlier
+                    .get(hash)
+                    .map_or_else(|| format_instant(at.unwrap_or(as_of)), |e| e.since.clone()),
+            );
+        } else if let Some(hash) = hash
+            && was_suppressed != Some(true)
+            && earlier.contains_key(hash)
+        {
             resigned.insert(hash);
         }
-    }
-    let current_hashes = current.column("email_sha256")?.str()?;
-    let reasons = current.column("reason")?.str()?;
-    let sinces = current.column("since")?.str()?;
-    let (mut h, mut r, mut s) = (Vec::new(), Vec::new(), Vec::new());
-    for ((hash, reason), since) in current_hashes.iter().zip(reasons.iter()).zip(sinces.iter()) {
-        let hash = hash.unwrap_or("");
-        h.push(hash.to_string());
-        r.push(reason.unwrap_or("").to_string());
-        s.push(
-            earlier
-                .get(hash)
-                .map_or_else(|| since.unwrap_or("").to_string(), |e| e.since.clone()),
-        );
     }
     for (hash, entry) in earlier {
         if !now.contains(hash.as_str()) && !resigned.contains(hash.as_str()) {

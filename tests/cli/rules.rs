@@ -89,13 +89,13 @@ fn invalid_email_is_deleted() {
 fn withdrawn_is_deleted_and_suppressed() {
     let case = audit(&[
         good("gone@example.com", &[("status", "unsubscribed")]),
-        good("spam@example.com", &[("status", "complained")]),
+        good("Spam@Example.COM", &[("status", "complained")]),
         good("uit@example.com", &[("status", "Uitgeschreven")]),
         good("x1@deletion-request.substack.com", &[]),
     ]);
     for email in [
         "gone@example.com",
-        "spam@example.com",
+        "Spam@Example.COM",
         "uit@example.com",
         "x1@deletion-request.substack.com",
     ] {
@@ -105,13 +105,17 @@ fn withdrawn_is_deleted_and_suppressed() {
     assert!(deletion.iter().all(|r| r["suppress"] == "yes"));
     let suppression = case.csv("out/suppression.csv");
     assert_eq!(suppression.len(), 4);
-    // The hash of the lower-cased address, never the address itself.
-    let expected = sha256("gone@example.com");
-    assert!(
-        suppression
-            .iter()
-            .any(|r| r["email_sha256"] == expected && r["reason"] == "withdrawn")
-    );
+    // The hash of the lower-cased address, never the address itself; a withdrawal with no
+    // date of its own is suppressed since the run's date.
+    for email in ["gone@example.com", "spam@example.com"] {
+        let expected = sha256(email);
+        assert!(
+            suppression.iter().any(|r| r["email_sha256"] == expected
+                && r["reason"] == "withdrawn"
+                && r["since"] == "2026-12-01T00:00:00Z"),
+            "{email}: {suppression:?}"
+        );
+    }
     assert!(!case.read("out/suppression.csv").contains("@"));
 }
 
