@@ -273,8 +273,8 @@ fn structure_check(bencher: Bencher, how: &str) {
     });
 }
 
-/// The file's SHA-256 over 256 MB in memory, larger than the caches: with each stretch's lines
-/// loaded ahead (`scan::hash`, the run's), and sha2's own `digest` of the bytes, its peer.
+/// The file's SHA-256 over 256 MB in memory, larger than the caches: with the lines ahead
+/// fetched as it goes (`scan::hash`, the run's), and sha2's own `digest` of the bytes, its peer.
 #[divan::bench(args = ["read ahead", "sha2 digest"])]
 fn file_hash(bencher: Bencher, how: &str) {
     use sha2::Digest;
