@@ -41,7 +41,7 @@ pub fn each_set(rows: &Bitmap, mut at: impl FnMut(usize)) {
 }
 
 /// `at(i)` for each set bit `i` of `word`, lowest first.
-#[inline]
+#[inline(always)]
 pub fn each_bit(mut word: u64, mut at: impl FnMut(usize)) {
     while word != 0 {
         at(word.trailing_zeros() as usize);
