@@ -12,11 +12,10 @@ use std::sync::atomic::Ordering;
 
 use polars::prelude::*;
 use polars_arrow::array::BooleanArray;
-use polars_arrow::bitmap::MutableBitmap;
 use polars_arrow::datatypes::ArrowDataType;
 
 use super::date::{self, DateOrder, DateStats};
-use super::text::{self, Dictionary, Validity, trim};
+use super::text::{self, Bits, Dictionary, Validity, trim};
 use super::{DateColumn, EXAMPLE_ROWS, email, has_time, has_time_column, status_sources};
 use crate::fields::{Field, FieldKind};
 use crate::ingest::parts::{Parts, TextColumn, line_of};
@@ -400,14 +399,14 @@ enum Sink {
     Date {
         values: Vec<i64>,
         validity: Validity,
-        has_time: Option<MutableBitmap>,
+        has_time: Option<Bits>,
         order: DateOrder,
         /// The counts of the values pushed, and of the last one (to take it back).
         counts: [u64; 3],
         last: [u64; 3],
     },
     Boolean {
-        values: MutableBitmap,
+        values: Bits,
         validity: Validity,
         memo: Memo<Option<bool>>,
     },
@@ -477,9 +476,7 @@ impl Sink {
             } => Sink::Date {
                 values: Vec::with_capacity(rows),
                 validity: Validity::with_capacity(rows),
-                has_time: has_time
-                    .as_ref()
-                    .map(|_| MutableBitmap::with_capacity(rows)),
+                has_time: has_time.as_ref().map(|_| Bits::with_capacity(rows)),
                 order: *order,
                 counts: [0; 3],
                 last: [0; 3],
@@ -487,7 +484,7 @@ impl Sink {
             SinkPlan::Boolean { words, .. } => {
                 let words = words.clone();
                 Sink::Boolean {
-                    values: MutableBitmap::with_capacity(rows),
+                    values: Bits::with_capacity(rows),
                     validity: Validity::with_capacity(rows),
                     memo: Memo::looked_up(words, |word| word.copied()),
                 }
@@ -684,7 +681,7 @@ impl Sink {
                         .into_column(),
                 );
                 if let (Some(bits), Some(time_name)) = (has_time, time_name) {
-                    let array = BooleanArray::new(ArrowDataType::Boolean, bits.into(), None);
+                    let array = BooleanArray::new(ArrowDataType::Boolean, bits.finish(), None);
                     columns.push(BooleanChunked::with_chunk(time_name.into(), array).into_column());
                 }
             }
@@ -695,7 +692,7 @@ impl Sink {
                 SinkPlan::Boolean { name, .. },
             ) => {
                 let array =
-                    BooleanArray::new(ArrowDataType::Boolean, values.into(), validity.finish());
+                    BooleanArray::new(ArrowDataType::Boolean, values.finish(), validity.finish());
                 columns.push(BooleanChunked::with_chunk(name.into(), array).into_column());
             }
             (

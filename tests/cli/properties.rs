@@ -211,6 +211,37 @@ proptest! {
 }
 
 proptest! {
+    /// Bits a reader pushes, some taken back, pack into the bitmap of the bits kept, and a
+    /// validity is none exactly when every value is valid.
+    #[test]
+    fn pushed_bits_pack_as_they_were_pushed(
+        bits in prop::collection::vec(any::<bool>(), 0..150),
+        popped in 0usize..10,
+    ) {
+        use listaudit::normalize::text::{Bits, Validity};
+        let kept = &bits[..bits.len().saturating_sub(popped)];
+        let (mut built, mut validity) = (Bits::with_capacity(0), Validity::with_capacity(0));
+        for bit in &bits {
+            built.push(*bit);
+            validity.push(*bit);
+        }
+        for _ in kept.len()..bits.len() {
+            built.pop();
+            validity.pop();
+        }
+        let packed = built.finish();
+        prop_assert_eq!(packed.iter().collect::<Vec<bool>>(), kept.to_vec());
+        match validity.finish() {
+            Some(valid) => {
+                prop_assert!(kept.contains(&false));
+                prop_assert_eq!(valid.iter().collect::<Vec<bool>>(), kept.to_vec());
+            }
+            None => prop_assert!(!kept.contains(&false)),
+        }
+    }
+}
+
+proptest! {
     /// The hand-written address check agrees with the rule's pattern (SPEC §2.3).
     #[test]
     fn the_address_check_is_the_pattern(address in "[a-zé.\u{a0} ]{0,4}@?[a-z.@\t ]{0,7}") {
