@@ -12,7 +12,7 @@
 
 use polars::prelude::*;
 use polars_arrow::array::{Array, BooleanArray, PrimitiveArray, StaticArray, Utf8ViewArray};
-use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_arrow::bitmap::Bitmap;
 use polars_arrow::datatypes::ArrowDataType;
 use polars_buffer::Buffer;
 
@@ -234,30 +234,23 @@ fn validity_of(run: &Run, rows: Option<&Bitmap>, extra: Option<&Bitmap>) -> Opti
     if !has_nulls(rows) && !has_nulls(extra) {
         return None;
     }
-    let bits: Bitmap = picked_bits(run, rows, extra, true).into();
+    let bits = picked_bits(run, rows, extra, true);
     (bits.unset_bits() > 0).then_some(bits)
 }
 
 /// The bits of a run's contacts, from the rows' bits and the merged contacts' (`absent` for
-/// each contact of one that has none), copied a stretch at a time straight from their bytes:
-/// a slice of a bitmap for each stretch, as polars makes one, counted its bits each time.
-fn picked_bits(
-    run: &Run,
-    rows: Option<&Bitmap>,
-    extra: Option<&Bitmap>,
-    absent: bool,
-) -> MutableBitmap {
-    let mut picked = MutableBitmap::with_capacity(run.contacts);
+/// each contact of one that has none), copied a stretch at a time straight from their bytes
+/// ([`normalize::columns::JoinedBits`]): a slice of a bitmap for each stretch, as polars makes one, counted
+/// its bits each time.
+fn picked_bits(run: &Run, rows: Option<&Bitmap>, extra: Option<&Bitmap>, absent: bool) -> Bitmap {
+    let mut picked = normalize::columns::JoinedBits::with_capacity(run.contacts);
     for &Stretch { merged, at, n } in &run.stretches {
         match if merged { extra } else { rows } {
-            Some(from) => {
-                let (bytes, offset, _) = from.as_slice();
-                picked.extend_from_slice(bytes, offset + at, n);
-            }
+            Some(from) => picked.extend(from, at, n),
             None => picked.extend_constant(n, absent),
         }
     }
-    picked
+    picked.finish()
 }
 
 /// A run's `values` (one for each of its rows) in its order, merged contact `at` taking
@@ -361,5 +354,5 @@ fn text(array: Utf8ViewArray, extra: &Utf8ViewArray, run: &Run) -> Utf8ViewArray
 fn flags(array: &BooleanArray, extra: &BooleanArray, run: &Run) -> BooleanArray {
     let valid = validity_of(run, array.validity(), extra.validity());
     let values = picked_bits(run, Some(array.values()), Some(extra.values()), false);
-    BooleanArray::new(ArrowDataType::Boolean, values.into(), valid)
+    BooleanArray::new(ArrowDataType::Boolean, values, valid)
 }

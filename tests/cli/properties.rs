@@ -242,6 +242,39 @@ proptest! {
 }
 
 proptest! {
+    /// Stretches of bitmaps, each from any bit of a bitmap that may itself be a slice, and
+    /// constant runs join into the bits polars' own `MutableBitmap` makes of them.
+    #[test]
+    fn joined_bits_are_the_stretches_in_order(
+        source in prop::collection::vec(any::<bool>(), 1..400),
+        sliced_from in 0usize..20,
+        stretches in prop::collection::vec((any::<bool>(), 0usize..400, 0usize..150, any::<bool>()), 0..12),
+    ) {
+        use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+        let whole = Bitmap::from_iter(source.iter().copied());
+        let from = sliced_from.min(whole.len() - 1);
+        let bits = whole.clone().sliced(from, whole.len() - from);
+        let mut joined = listaudit::normalize::columns::JoinedBits::with_capacity(0);
+        let mut expected = MutableBitmap::new();
+        for (constant, at, n, bit) in stretches {
+            if constant {
+                joined.extend_constant(n, bit);
+                expected.extend_constant(n, bit);
+            } else {
+                let at = at.min(bits.len());
+                let n = n.min(bits.len() - at);
+                joined.extend(&bits, at, n);
+                expected.extend_from_bitmap(&bits.clone().sliced(at, n));
+            }
+        }
+        let expected: Bitmap = expected.into();
+        let joined = joined.finish();
+        prop_assert_eq!(joined.len(), expected.len());
+        prop_assert_eq!(joined.iter().collect::<Vec<bool>>(), expected.iter().collect::<Vec<bool>>());
+    }
+}
+
+proptest! {
     /// The hand-written address check agrees with the rule's pattern (SPEC §2.3).
     #[test]
     fn the_address_check_is_the_pattern(address in "[a-zé.\u{a0} ]{0,4}@?[a-z.@\t ]{0,7}") {
