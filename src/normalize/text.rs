@@ -567,11 +567,20 @@ impl Dictionary {
     }
 
     /// The code of a value of up to 12 bytes, by its [`short_key`].
+    #[inline]
     fn code_short<'a>(&mut self, key: u128, value: impl FnOnce() -> &'a str) -> PolarsResult<i32> {
-        if let Some(code) = self.short.get(&key) {
-            return Ok(*code);
+        match self.short.get(&key) {
+            Some(code) => Ok(*code),
+            None => self.add_short(key, value()),
         }
-        let code = self.added(value())?;
+    }
+
+    /// [`Dictionary::code_short`] of a value seen for the first time: out of the way of the
+    /// lookups of the values seen before, which are almost every name of a list (a call for
+    /// each, the lookup and this together, took a third of the instructions coding them).
+    #[cold]
+    fn add_short(&mut self, key: u128, value: &str) -> PolarsResult<i32> {
+        let code = self.added(value)?;
         self.short.insert(key, code);
         Ok(code)
     }
