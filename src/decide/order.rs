@@ -240,8 +240,8 @@ fn validity_of(run: &Run, rows: Option<&Bitmap>, extra: Option<&Bitmap>) -> Opti
 
 /// The bits of a run's contacts, from the rows' bits and the merged contacts' (`absent` for
 /// each contact of one that has none), copied a stretch at a time straight from their bytes
-/// ([`normalize::columns::JoinedBits`]): a slice of a bitmap for each stretch, as polars makes one, counted
-/// its bits each time.
+/// ([`normalize::columns::JoinedBits`]): a slice of a bitmap for each stretch, as polars makes
+/// one, counted its bits each time.
 fn picked_bits(run: &Run, rows: Option<&Bitmap>, extra: Option<&Bitmap>, absent: bool) -> Bitmap {
     let mut picked = normalize::columns::JoinedBits::with_capacity(run.contacts);
     for &Stretch { merged, at, n } in &run.stretches {

@@ -53,7 +53,6 @@ pub fn each_bit(mut word: u64, mut at: impl FnMut(usize)) {
 /// time. polars' `MutableBitmap::extend_from_slice` lines each stretch up a bit at a time
 /// first: ordering a million contacts, whose stretches between repeated addresses are about a
 /// hundred rows, took 460 instructions a stretch in it (63 M in all, callgrind).
-#[derive(Default)]
 pub struct JoinedBits {
     words: Vec<u64>,
     len: usize,
@@ -117,21 +116,17 @@ impl JoinedBits {
 #[inline]
 fn word_at(bytes: &[u8], bit: usize) -> u64 {
     let (at, shift) = (bit / 8, bit % 8);
-    let (low, high) = match bytes.get(at..at + 9) {
-        Some(nine) => (
-            u64::from_le_bytes(nine[..8].try_into().unwrap_or_default()),
-            nine[8],
-        ),
+    let nine: [u8; 9] = match bytes.get(at..at + 9) {
+        Some(nine) => nine.try_into().unwrap_or_default(),
         None => {
-            let mut nine = [0u8; 9];
+            let mut nine = [0; 9];
             let rest = bytes.get(at..).unwrap_or_default();
             nine[..rest.len()].copy_from_slice(rest);
-            (
-                u64::from_le_bytes(nine[..8].try_into().unwrap_or_default()),
-                nine[8],
-            )
+            nine
         }
     };
+    let [low @ .., high] = nine;
+    let low = u64::from_le_bytes(low);
     match shift {
         0 => low,
         _ => (low >> shift) | (u64::from(high) << (64 - shift)),

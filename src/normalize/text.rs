@@ -112,7 +112,6 @@ fn mapped(chunk: &Utf8ViewArray, f: fn(&str) -> Cow<'_, str>) -> Utf8ViewArray {
 /// are packed at the end, eight at a time. Pushed a bit at a time into polars' `MutableBitmap`
 /// (a byte added every eight, the bit set in it), the validities and flags of a million rows
 /// took 103 M instructions of reading them (callgrind).
-#[derive(Default)]
 pub struct Bits(Vec<u8>);
 
 impl Bits {
