@@ -331,6 +331,15 @@ fn push_text(out: &mut Vec<u8>, value: &str, separator: u8) {
         out.extend_from_slice(b"\"\"");
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() <= 32
+        && std::arch::is_x86_feature_detected!("avx512bw")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        // SAFETY: the CPU has AVX-512BW and VL.
+        && unsafe { push_plain_avx512(out, bytes, separator) }
+    {
+        return;
+    }
     if !needs_quotes(bytes, separator) {
         out.extend_from_slice(bytes);
         return;
@@ -343,6 +352,43 @@ fn push_text(out: &mut Vec<u8>, value: &str, separator: u8) {
         out.extend_from_slice(part);
     }
     out.push(b'"');
+}
+
+/// Appends `bytes` (at most 32) when they need no quotes, and says whether it did: one masked
+/// load finds the separator, a quote or a line break, and one masked store writes the bytes,
+/// where the search a window at a time copied a short value into a window first and the
+/// append was a call to `memcpy`.
+///
+/// # Safety
+/// The CPU must have AVX-512BW and AVX-512VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw,avx512vl")]
+unsafe fn push_plain_avx512(out: &mut Vec<u8>, bytes: &[u8], separator: u8) -> bool {
+    use std::arch::x86_64::{
+        _mm256_mask_cmpeq_epi8_mask, _mm256_mask_storeu_epi8, _mm256_maskz_loadu_epi8,
+        _mm256_set1_epi8,
+    };
+    let n = bytes.len();
+    debug_assert!(n <= 32);
+    let mask = u32::MAX >> (32 - n);
+    // SAFETY: the mask covers the `n` bytes of `bytes` alone; the bytes past it are neither
+    // read nor able to fault.
+    let v = unsafe { _mm256_maskz_loadu_epi8(mask, bytes.as_ptr().cast()) };
+    let found = [separator, b'"', b'\n', b'\r'].iter().fold(0, |found, &b| {
+        found | _mm256_mask_cmpeq_epi8_mask(mask, v, _mm256_set1_epi8(b as i8))
+    });
+    if found != 0 {
+        return false;
+    }
+    out.reserve(32);
+    let at = out.len();
+    // SAFETY: `out` has room for 32 bytes past its length, of which the mask writes `n`, the
+    // bytes of `bytes`; its length then takes in those bytes, now written.
+    unsafe {
+        _mm256_mask_storeu_epi8(out.as_mut_ptr().add(at).cast(), mask, v);
+        out.set_len(at + n);
+    }
+    true
 }
 
 /// Whether a cell holds the separator, a quote or a line break.
