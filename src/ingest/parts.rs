@@ -367,7 +367,7 @@ impl TextColumn {
         let block = self.blocks.len() - 1;
         let text = &mut self.blocks[block];
         let offset = text.len() as u32;
-        text.extend_from_slice(value);
+        crate::bytes::append(text, value);
         // SAFETY: the value, longer than an inline one, was just written at `offset` of the
         // block, whose index is `block`.
         self.views

@@ -333,8 +333,7 @@ fn push_text(out: &mut Vec<u8>, value: &str, separator: u8) {
     }
     #[cfg(target_arch = "x86_64")]
     if bytes.len() <= 32
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vl")
+        && crate::bytes::has_avx512_vl()
         // SAFETY: the CPU has AVX-512BW and VL.
         && unsafe { push_plain_avx512(out, bytes, separator) }
     {
@@ -369,8 +368,7 @@ unsafe fn push_plain_avx512(out: &mut Vec<u8>, bytes: &[u8], separator: u8) -> b
         _mm256_set1_epi8,
     };
     let n = bytes.len();
-    debug_assert!(n <= 32);
-    let mask = u32::MAX >> (32 - n);
+    let mask = crate::bytes::mask_of(n);
     // SAFETY: the mask covers the `n` bytes of `bytes` alone; the bytes past it are neither
     // read nor able to fault.
     let v = unsafe { _mm256_maskz_loadu_epi8(mask, bytes.as_ptr().cast()) };
