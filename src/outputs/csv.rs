@@ -363,29 +363,19 @@ fn push_text(out: &mut Vec<u8>, value: &str, separator: u8) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw,avx512vl")]
 unsafe fn push_plain_avx512(out: &mut Vec<u8>, bytes: &[u8], separator: u8) -> bool {
-    use std::arch::x86_64::{
-        _mm256_mask_cmpeq_epi8_mask, _mm256_mask_storeu_epi8, _mm256_maskz_loadu_epi8,
-        _mm256_set1_epi8,
-    };
-    let n = bytes.len();
-    let mask = crate::bytes::mask_of(n);
-    // SAFETY: the mask covers the `n` bytes of `bytes` alone; the bytes past it are neither
-    // read nor able to fault.
-    let v = unsafe { _mm256_maskz_loadu_epi8(mask, bytes.as_ptr().cast()) };
+    use std::arch::x86_64::{_mm256_mask_cmpeq_epi8_mask, _mm256_set1_epi8};
+    let mask = crate::bytes::mask_of(bytes.len());
+    // SAFETY: the CPU has AVX-512BW and VL.
+    let v = unsafe { crate::bytes::load_masked(bytes) };
     let found = [separator, b'"', b'\n', b'\r'].iter().fold(0, |found, &b| {
         found | _mm256_mask_cmpeq_epi8_mask(mask, v, _mm256_set1_epi8(b as i8))
     });
     if found != 0 {
         return false;
     }
-    out.reserve(32);
-    let at = out.len();
-    // SAFETY: `out` has room for 32 bytes past its length, of which the mask writes `n`, the
-    // bytes of `bytes`; its length then takes in those bytes, now written.
-    unsafe {
-        _mm256_mask_storeu_epi8(out.as_mut_ptr().add(at).cast(), mask, v);
-        out.set_len(at + n);
-    }
+    out.reserve(bytes.len());
+    // SAFETY: the CPU has AVX-512BW and VL, `v` holds `bytes`, and `out` has room for them.
+    unsafe { crate::bytes::store_masked(out, v, bytes.len()) };
     true
 }
 
