@@ -22,7 +22,8 @@ impl Printer {
     }
 
     /// A progress line for long runs: stages and rows, on stderr, drawn only on a terminal and
-    /// never under `--quiet`.
+    /// never under `--quiet`. The message is cut at the terminal's width (`wide_msg`): a line
+    /// that wrapped would be redrawn as two, and the callers put the counts before the names.
     pub fn progress(&self) -> Progress {
         let bar = if self.quiet {
             indicatif::ProgressBar::hidden()
@@ -32,7 +33,7 @@ impl Printer {
                 indicatif::ProgressDrawTarget::stderr_with_hz(4),
             );
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             bar.enable_steady_tick(std::time::Duration::from_millis(250));

@@ -109,14 +109,15 @@ pub fn run(settings: &AuditSettings, printer: &Printer) -> Result<ExitStatus> {
     let mut activity_frames = Vec::new();
     crate::memory::reading(true);
     for (index, input) in inputs.iter_mut().enumerate() {
-        let label = format!("reading {} ({}/{files})", input.name, index + 1);
-        progress.stage(format!("{label}, {estimated}{total} rows in all"));
+        // The counts first and the file's name last, so that a narrow terminal cuts the name.
+        let (label, name) = (format!("reading {}/{files}", index + 1), input.name.clone());
+        progress.stage(format!("{label}: {estimated}{total} rows in all ({name})"));
         let (dates, decided) = match input.role {
             Role::Contacts => {
                 let file = u32::try_from(index).context("too many input files")?;
                 let read = |rows: u64, of: u64, counted: bool| {
                     let about = about(counted);
-                    progress.stage(format!("{label}: {rows} of {about}{of} rows"));
+                    progress.stage(format!("{label}: {rows} of {about}{of} rows ({name})"));
                 };
                 let read = match contact_rows(input, file, policy, judge, &mut coded, &read)? {
                     Some(read) => read,

@@ -10,6 +10,7 @@ mod ingest;
 mod merge;
 mod outputs;
 mod policy;
+mod progress;
 mod properties;
 mod readers;
 mod rules;
