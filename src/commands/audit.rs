@@ -1043,7 +1043,8 @@ fn summarize(
     let not_assessable = n - assessable;
     let hint = (not_assessable > 0).then(|| {
         format!(
-            "inactivity could not be judged for {not_assessable} contacts: their exports have no engagement column (a Mailchimp audience export has none); add the service's activity export with --activity"
+            "inactivity could not be judged for {}: their exports have no engagement column (a Mailchimp audience export has none); add the service's activity export with --activity",
+            crate::report::counted(not_assessable, "contact", "contacts")
         )
     });
     if let Some(hint) = &hint {

@@ -190,11 +190,11 @@ impl RunSummary {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "listaudit {}: {} contacts from {} rows in {} file(s), as of {} (preset {})",
+            "listaudit {}: {} from {} in {}, as of {} (preset {})",
             self.tool.version,
-            c.contacts,
-            c.rows,
-            self.inputs.len(),
+            counted(c.contacts, "contact", "contacts"),
+            counted(c.rows, "row", "rows"),
+            counted(self.inputs.len() as u64, "file", "files"),
             self.run.as_of,
             self.policy.policy.preset
         );
@@ -220,8 +220,9 @@ impl RunSummary {
         if c.duplicates > 0 || c.rejects > 0 {
             let _ = writeln!(
                 s,
-                "  {} duplicate rows merged, {} rows rejected (see rejects.csv)",
-                c.duplicates, c.rejects
+                "  {} merged, {} rejected (see rejects.csv)",
+                counted(c.duplicates, "duplicate row", "duplicate rows"),
+                counted(c.rejects, "row", "rows")
             );
         }
         if let Some(hint) = &self.inactivity.hint {
@@ -234,6 +235,11 @@ impl RunSummary {
         }
         s
     }
+}
+
+/// `n` and the noun in its number: "1 row", "2 rows".
+pub(crate) fn counted(n: u64, one: &str, more: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { more })
 }
 
 /// What to do next, in plain words (SPEC §5).

@@ -182,7 +182,8 @@ fn json_summary_on_stdout_and_a_table_on_stderr() {
     let summary: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
     assert_eq!(summary["counts"]["outcomes"]["keep"], 1);
     assert!(
-        run.stderr.contains("1 contacts from 1 rows"),
+        run.stderr
+            .starts_with("listaudit 0.1.0: 1 contact from 1 row in 1 file, as of 2026-12-01"),
         "{}",
         run.stderr
     );
@@ -190,6 +191,54 @@ fn json_summary_on_stdout_and_a_table_on_stderr() {
     assert!(
         !run.stderr.contains("a@example.com"),
         "no address on stderr"
+    );
+}
+
+#[test]
+fn the_table_on_stderr_counts_in_words() {
+    let case = Case::new();
+    case.write(
+        "list.csv",
+        export(
+            HEADER,
+            &[
+                &good("ann@example.com", &[]),
+                &good(" ANN@example.com", &[]),
+                &good("", &[]),
+                &good("old@example.com", &[("optin_at", "2016-01-01 10:00:00")]),
+            ],
+        ),
+    );
+    // No engagement column: this file's one contact cannot be judged for inactivity.
+    case.write(
+        "more.csv",
+        "email,status,optin_at\ngone@example.com,unsubscribed,2021-04-01 10:00:00\n",
+    );
+    let run = case.run(&[
+        "audit",
+        "list.csv",
+        "more.csv",
+        "--out",
+        "out",
+        "--as-of",
+        "2026-12-01",
+        "--max-delete",
+        "100",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "listaudit 0.1.0: 3 contacts from 5 rows in 2 files, as of 2026-12-01 (preset nl)\n\
+         \x20 keep                  1   33.3%\n\
+         \x20 repermission          1   33.3%\n\
+         \x20 no-marketing          0    0.0%\n\
+         \x20 delete                1   33.3%\n\
+         \x20 top reasons: incomplete-proof 1, pre-gdpr 1, withdrawn 1\n\
+         \x20 1 duplicate row merged, 1 row rejected (see rejects.csv)\n\
+         \x20 note: inactivity could not be judged for 1 contact: their exports have no \
+         engagement column (a Mailchimp audience export has none); add the service's activity \
+         export with --activity\n\
+         \x20 outputs in out/\n"
     );
 }
 
