@@ -69,21 +69,22 @@ impl JoinedBits {
     /// Appends bits `from..from + n` of `bits`.
     pub fn extend(&mut self, bits: &Bitmap, from: usize, n: usize) {
         let (bytes, offset, _) = bits.as_slice();
-        let mut done = 0;
-        while done < n {
-            let k = (n - done).min(64);
-            self.push_word(word_at(bytes, offset + from + done), k);
-            done += k;
-        }
+        self.push_words(n, |done| word_at(bytes, offset + from + done));
     }
 
     /// Appends `n` bits that are `bit`.
     pub fn extend_constant(&mut self, n: usize, bit: bool) {
         let word = if bit { u64::MAX } else { 0 };
+        self.push_words(n, |_| word);
+    }
+
+    /// Appends `n` bits, 64 at a time: `word(done)` gives the next 64 after the first `done`.
+    #[inline]
+    fn push_words(&mut self, n: usize, word: impl Fn(usize) -> u64) {
         let mut done = 0;
         while done < n {
             let k = (n - done).min(64);
-            self.push_word(word, k);
+            self.push_word(word(done), k);
             done += k;
         }
     }

@@ -22,6 +22,12 @@ use crate::normalize::date::{format_instant, instant_into};
 /// The words of a yes/no column ([`Cell::Either`]).
 pub const YES_NO: [&str; 2] = ["no", "yes"];
 
+/// The word of [`Cell::Either`] for a value: the second where it holds, the first otherwise
+/// (none too).
+pub fn either([no, yes]: [&'static str; 2], value: Option<bool>) -> &'static str {
+    if value == Some(true) { yes } else { no }
+}
+
 /// How one cell of a table is spelled, from the columns of the table's frame.
 #[derive(Clone)]
 pub enum Cell {
@@ -466,13 +472,8 @@ fn push_row(
                     push_instant(out, millis);
                 }
             }
-            Source::Either(values, [no, yes]) => {
-                let word = if values.get(row) == Some(true) {
-                    yes
-                } else {
-                    no
-                };
-                out.extend_from_slice(word.as_bytes());
+            Source::Either(values, words) => {
+                out.extend_from_slice(either(*words, values.get(row)).as_bytes());
             }
             Source::KeyHash(values) => {
                 if let Some(value) = values.get(row) {

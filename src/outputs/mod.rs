@@ -540,7 +540,7 @@ fn with_earlier(
             now.extend(hash);
             let hash = hash.unwrap_or("");
             h.push(hash.to_string());
-            r.push(BOUNCED_WITHDRAWN[usize::from(withdrew == Some(true))].to_string());
+            r.push(csv::either(BOUNCED_WITHDRAWN, withdrew).to_string());
             s.push(
                 earlier
                     .get(hash)
